@@ -1,0 +1,1 @@
+int agent_placeholder(void);int agent_placeholder(void){return 0;}

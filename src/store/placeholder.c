@@ -1,0 +1,1 @@
+int store_placeholder(void);int store_placeholder(void){return 0;}
