@@ -1,0 +1,43 @@
+#!/bin/sh
+# Cost of the agent against its peer, in the same run: `aiops monitor --interval 10s` and
+# Debian's prometheus-node-exporter scraped every 10 s (as a Prometheus server would), both for
+# DURATION seconds. Prints CPU % of one core (from utime+stime in /proc/<pid>/stat over the
+# run) and peak RSS (VmHWM) for each, as a Markdown table row pair.
+#
+#   bench/monitor-cost.sh [AIOPS_BINARY] [DURATION_SECONDS]     (default build/release/aiops, 600)
+set -eu
+
+aiops=${1:-build/release/aiops}
+duration=${2:-600}
+port=19100
+work=$(mktemp -d)
+trap 'kill $apid $npid $spid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+command -v prometheus-node-exporter >/dev/null ||
+        { echo "apt-get install prometheus-node-exporter first" >&2; exit 3; }
+
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+"$aiops" monitor --interval 10s --data-dir "$work/data" >"$work/aiops.log" 2>&1 &
+apid=$!
+prometheus-node-exporter --web.listen-address=127.0.0.1:$port >"$work/ne.log" 2>&1 &
+npid=$!
+( while :; do curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; sleep 10; done ) &
+spid=$!
+sleep 2 # let both start before the first reading
+
+a0=$(cpu_ticks $apid); n0=$(cpu_ticks $npid); t0=$(date +%s.%N)
+sleep "$duration"
+a1=$(cpu_ticks $apid); n1=$(cpu_ticks $npid); t1=$(date +%s.%N)
+ahwm=$(hwm_kb $apid); nhwm=$(hwm_kb $npid)
+kill -TERM $apid; wait $apid 2>/dev/null || true
+
+awk -v a0="$a0" -v a1="$a1" -v n0="$n0" -v n1="$n1" -v t0="$t0" -v t1="$t1" -v hz="$ticks" \
+    -v ah="$ahwm" -v nh="$nhwm" 'BEGIN {
+        el = t1 - t0
+        printf "| process | wall s | CPU s | CPU %% of one core | peak RSS MiB |\n|---|---|---|---|---|\n"
+        printf "| aiops monitor --interval 10s | %.0f | %.2f | %.3f | %.1f |\n", el, (a1-a0)/hz, 100*(a1-a0)/hz/el, ah/1024
+        printf "| prometheus-node-exporter, scraped every 10 s | %.0f | %.2f | %.3f | %.1f |\n", el, (n1-n0)/hz, 100*(n1-n0)/hz/el, nh/1024
+}'

@@ -1,0 +1,452 @@
+#include "agent/agent.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/time-util.h"
+
+/* Retry the real store after 1 cycle, then double up to this. */
+#define STORE_RETRY_MAX_MS (5 * MSEC_PER_MIN)
+/* Retention and WAL checkpoints run this often. */
+#define HOUSEKEEPING_MS MSEC_PER_HOUR
+
+struct Agent {
+        const Config *config;
+        char *db_path;
+        HostCollector *host;
+        HostSample host_sample;
+        ProcTable *ptable;
+        ServiceSpec *specs;
+        ServiceStatus *services;
+        size_t n_services;
+        const ProcInfo **sorted; /* scratch for top-N selection */
+        size_t sorted_alloc;
+        pid_t *done;             /* scratch: pids stored this cycle */
+
+        Store *store;     /* the real one; NULL while unavailable */
+        Store *fallback;  /* in memory while the real one is unavailable */
+        char *store_error; /* the failure last logged, so each is logged once */
+        int64_t store_retry_at_ms;
+        int64_t store_retry_delay_ms;
+        int64_t housekeeping_at_ms;
+
+        int64_t cycle_ts_ms;
+        uint64_t cycle_samples;
+        AgentStats stats;
+};
+
+static void store_failed(Agent *a, int r, const char *msg)
+{
+        if (a->store_error && strcmp(a->store_error, msg) == 0)
+                return;
+        log_error_errno(r, "%s; collecting in memory and retrying", msg);
+        free(a->store_error);
+        a->store_error = xstrdup(msg);
+}
+
+static void store_recovered(Agent *a)
+{
+        if (!a->store_error)
+                return;
+        log_notice("store '%s' is writable again; samples kept in memory were saved", a->db_path);
+        free(a->store_error);
+        a->store_error = NULL;
+}
+
+static int open_real_store(Agent *a)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        int r = store_open(a->db_path, NULL, &a->store, &msg);
+        if (r < 0) {
+                store_failed(a, r, msg ? msg : "cannot open the store");
+                return r;
+        }
+        return 0;
+}
+
+static Store *active_store(Agent *a)
+{
+        if (a->store)
+                return a->store;
+        if (!a->fallback) {
+                _cleanup_free_ char *msg = NULL;
+                int r = store_open(":memory:", NULL, &a->fallback, &msg);
+                if (r < 0) {
+                        log_error_errno(r, "cannot create the in-memory store: %s",
+                                        msg ? msg : "");
+                        return NULL;
+                }
+        }
+        return a->fallback;
+}
+
+/* Moves every sample of the in-memory store into the real one, then drops it. */
+static int drain_fallback(Agent *a)
+{
+        StoreSeries *series = NULL;
+        size_t n = 0;
+
+        if (!a->fallback)
+                return 0;
+        int r = store_series_match(a->fallback, NULL, NULL, &series, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                _cleanup_free_ const char **labels = xnew(const char *, 2 * series[i].n_labels + 1);
+                _cleanup_free_ StoreSample *samples = NULL;
+                size_t n_samples = 0;
+                int64_t id;
+
+                for (size_t j = 0; j < series[i].n_labels; j++) {
+                        labels[2 * j] = series[i].labels[j].key;
+                        labels[2 * j + 1] = series[i].labels[j].value;
+                }
+                labels[2 * series[i].n_labels] = NULL;
+                r = store_series_get(a->store, series[i].name, labels, &id);
+                if (r < 0)
+                        break;
+                r = store_query(a->fallback, series[i].id, INT64_MIN, INT64_MAX, &samples,
+                                &n_samples);
+                for (size_t j = 0; r >= 0 && j < n_samples; j++) {
+                        int q = store_append(a->store, id, samples[j].ts_ms, samples[j].value);
+                        if (q < 0 && q != -EINVAL) /* -EINVAL: already stored before the outage */
+                                r = q;
+                }
+        }
+        store_series_array_free(series, n);
+        if (r < 0)
+                return r;
+        r = store_commit(a->store);
+        if (r < 0)
+                return r;
+        a->fallback = store_free(a->fallback);
+        return 0;
+}
+
+static void emit(void *userdata, const char *name, const char *const *labels, double value)
+{
+        Agent *a = userdata;
+        Store *s = active_store(a);
+        int64_t id;
+
+        if (!s || !isfinite(value))
+                return;
+        int r = store_series_get(s, name, labels, &id);
+        if (r >= 0)
+                r = store_append(s, id, a->cycle_ts_ms, value);
+        if (r < 0) {
+                log_debug_errno(r, "cannot store a sample of '%s', skipping: %m", name);
+                return;
+        }
+        a->cycle_samples++;
+}
+
+static void emit1(Agent *a, const char *name, const char *k, const char *v, double value)
+{
+        const char *labels[] = {k, v, NULL};
+        emit(a, name, k ? labels : NULL, value);
+}
+
+static void emit_services(Agent *a)
+{
+        for (size_t i = 0; i < a->n_services; i++) {
+                const ServiceStatus *s = &a->services[i];
+                emit1(a, "service_up", "service", s->name, s->alive ? 1 : 0);
+                if (!s->alive)
+                        continue;
+                emit1(a, "service_processes", "service", s->name, s->n_procs);
+                emit1(a, "service_main_pid", "service", s->name, s->main_pid);
+                emit1(a, "service_cpu_percent", "service", s->name, s->cpu_percent);
+                emit1(a, "service_resident_memory_bytes", "service", s->name, s->rss_bytes);
+                emit1(a, "service_memory_percent", "service", s->name, s->mem_percent);
+                emit1(a, "service_read_bytes_per_second", "service", s->name,
+                      s->read_bytes_per_s);
+                emit1(a, "service_write_bytes_per_second", "service", s->name,
+                      s->write_bytes_per_s);
+                emit1(a, "service_threads", "service", s->name, s->threads);
+                if (s->fds >= 0)
+                        emit1(a, "service_open_fds", "service", s->name, (double) s->fds);
+        }
+}
+
+static bool is_watched(const Agent *a, const ProcInfo *p)
+{
+        for (size_t i = 0; i < a->config->n_watch_pids; i++)
+                if (a->config->watch_pids[i] == p->pid)
+                        return true;
+        for (size_t i = 0; i < a->config->n_watch_processes; i++)
+                if (strcmp(a->config->watch_processes[i], p->comm) == 0)
+                        return true;
+        return false;
+}
+
+static bool pid_in(const pid_t *v, size_t n, pid_t pid)
+{
+        for (size_t i = 0; i < n; i++)
+                if (v[i] == pid)
+                        return true;
+        return false;
+}
+
+/* Stores the top-N processes by CPU and by memory, and every watched one, each once. */
+static void emit_processes(Agent *a)
+{
+        static const PtableSort keys[] = {PTABLE_SORT_CPU, PTABLE_SORT_MEM};
+        size_t n = ptable_count(a->ptable), n_done = 0;
+        unsigned top = a->config->top_processes;
+
+        if (n > a->sorted_alloc) {
+                a->sorted_alloc = n + n / 2 + 16;
+                a->sorted = xreallocarray(a->sorted, a->sorted_alloc, sizeof(*a->sorted));
+                a->done = xreallocarray(a->done, a->sorted_alloc, sizeof(*a->done));
+        }
+        for (size_t k = 0; k < ELEMENTSOF(keys) && top > 0; k++) {
+                ptable_sorted(a->ptable, keys[k], a->sorted);
+                for (size_t i = 0; i < n && i < top; i++) {
+                        const ProcInfo *p = a->sorted[i];
+                        if (keys[k] == PTABLE_SORT_CPU && !(p->cpu_percent > 0))
+                                break; /* idle processes are not "top" */
+                        if (pid_in(a->done, n_done, p->pid))
+                                continue;
+                        proc_info_foreach_metric(p, emit, a);
+                        a->done[n_done++] = p->pid;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                const ProcInfo *p = ptable_get(a->ptable, i);
+                if (!is_watched(a, p) || pid_in(a->done, n_done, p->pid))
+                        continue;
+                proc_info_foreach_metric(p, emit, a);
+                a->done[n_done++] = p->pid;
+        }
+        a->stats.processes_stored_last_cycle = n_done;
+}
+
+int agent_new(const Config *cfg, const char *db_path, const char *proc_root, const char *sys_root,
+              Agent **ret)
+{
+        _cleanup_(agent_freep) Agent *a = xnew0(Agent, 1);
+
+        a->config = cfg;
+        a->db_path = xstrdup(db_path);
+        a->store_retry_delay_ms = cfg->collect_interval_ms;
+
+        int r = host_collector_new(proc_root, sys_root, &a->host);
+        if (r < 0)
+                return log_error_errno(r, "cannot read host metrics from '%s': %m", proc_root);
+        r = ptable_new(proc_root, &a->ptable);
+        if (r < 0)
+                return log_error_errno(r, "cannot read the process table from '%s': %m",
+                                       proc_root);
+
+        a->n_services = cfg->n_services;
+        a->specs = xnew0(ServiceSpec, a->n_services ? a->n_services : 1);
+        a->services = xnew0(ServiceStatus, a->n_services ? a->n_services : 1);
+        for (size_t i = 0; i < a->n_services; i++) {
+                a->specs[i].name = cfg->services[i].name;
+                a->specs[i].match = (const char *const *) cfg->services[i].match;
+                a->specs[i].n_match = cfg->services[i].n_match;
+        }
+
+        (void) open_real_store(a);
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+Agent *agent_free(Agent *a)
+{
+        if (!a)
+                return NULL;
+        if (a->store) {
+                int r = store_commit(a->store);
+                if (r < 0)
+                        log_error_errno(r, "samples of the last cycle were not saved: %s",
+                                        store_last_error(a->store));
+        }
+        if (a->fallback) {
+                AgentStats st;
+                agent_stats(a, &st);
+                if (st.samples_in_memory > 0)
+                        log_error("%" PRIu64 " samples kept in memory are lost: the store '%s' "
+                                  "never became writable",
+                                  st.samples_in_memory, a->db_path);
+        }
+        store_free(a->store);
+        store_free(a->fallback);
+        host_sample_done(&a->host_sample);
+        host_collector_free(a->host);
+        ptable_free(a->ptable);
+        free(a->specs);
+        free(a->services);
+        free(a->sorted);
+        free(a->done);
+        free(a->store_error);
+        free(a->db_path);
+        free(a);
+        return NULL;
+}
+
+static int collect(Agent *a, int64_t now_ms)
+{
+        int r = host_collector_sample(a->host, now_ms, &a->host_sample);
+        if (r < 0)
+                log_warning_errno(r, "cannot read host metrics: %m");
+        int q = ptable_scan(a->ptable, now_ms);
+        if (q < 0)
+                log_warning_errno(q, "cannot scan the process table: %m");
+        if (r < 0 && q < 0)
+                return r;
+        (void) services_evaluate(a->specs, a->n_services, a->ptable, a->services);
+        a->stats.processes_last_cycle = ptable_count(a->ptable);
+        return 0;
+}
+
+int agent_prime(Agent *a, int64_t now_ms)
+{
+        return collect(a, now_ms);
+}
+
+static void housekeeping(Agent *a, int64_t now_ms)
+{
+        if (!a->store || now_ms < a->housekeeping_at_ms)
+                return;
+        a->housekeeping_at_ms = now_ms + HOUSEKEEPING_MS;
+        int r = store_retention(a->store, now_ms, a->config->retention_ms);
+        if (r < 0)
+                log_warning("retention in '%s' failed, retrying in an hour: %s", a->db_path,
+                            store_last_error(a->store));
+        else if (r > 0)
+                log_info("retention: dropped %d chunks older than the retention period", r);
+        (void) store_checkpoint(a->store);
+}
+
+static void retry_store(Agent *a, int64_t now_ms)
+{
+        if (a->store || now_ms < a->store_retry_at_ms)
+                return;
+        if (open_real_store(a) < 0) {
+                a->store_retry_delay_ms = MIN(2 * a->store_retry_delay_ms, STORE_RETRY_MAX_MS);
+                a->store_retry_at_ms = now_ms + a->store_retry_delay_ms;
+                return;
+        }
+        int r = drain_fallback(a);
+        if (r < 0) {
+                /* Keep both: the fallback still holds what did not make it. */
+                store_failed(a, r, store_last_error(a->store));
+                return;
+        }
+        a->store_retry_delay_ms = a->config->collect_interval_ms;
+}
+
+static void commit(Agent *a)
+{
+        if (!a->store) {
+                a->stats.store_ok = false;
+                return;
+        }
+        int r = store_commit(a->store);
+        if (r < 0) {
+                store_failed(a, r, store_last_error(a->store));
+                a->stats.store_ok = false;
+                return;
+        }
+        if (a->fallback) {
+                r = drain_fallback(a);
+                if (r < 0) {
+                        store_failed(a, r, store_last_error(a->store));
+                        a->stats.store_ok = false;
+                        return;
+                }
+        }
+        store_recovered(a);
+        a->stats.store_ok = true;
+}
+
+static int64_t thread_cpu_ns(void)
+{
+        struct timespec ts;
+        (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int agent_cycle(Agent *a, int64_t now_ms)
+{
+        int64_t cpu0 = thread_cpu_ns(), wall0 = time_mono_ns();
+        char buf[32];
+
+        /* Timestamps must increase per series; two cycles in one millisecond (a clock step
+         * back, or a test) would be rejected, so nudge instead of losing the cycle. */
+        if (now_ms <= a->cycle_ts_ms)
+                now_ms = a->cycle_ts_ms + 1;
+        int r = collect(a, now_ms);
+        if (r < 0)
+                return r;
+
+        retry_store(a, now_ms);
+        a->cycle_ts_ms = now_ms;
+        a->cycle_samples = 0;
+        host_sample_foreach_metric(&a->host_sample, emit, a);
+        emit_services(a);
+        emit_processes(a);
+        emit1(a, "aiops_processes", NULL, NULL, (double) ptable_count(a->ptable));
+        /* The cost of the previous cycle, measured to its end (commit included). */
+        if (a->stats.cycles > 0) {
+                emit1(a, "aiops_cycle_cpu_seconds", NULL, NULL,
+                      (double) a->stats.last_cycle_cpu_ns / 1e9);
+                emit1(a, "aiops_cycle_duration_seconds", NULL, NULL,
+                      (double) a->stats.last_cycle_wall_ns / 1e9);
+        }
+        if (a->store) {
+                (void) snprintf(buf, sizeof(buf), "%" PRId64, now_ms);
+                (void) store_meta_set(a->store, "last_collection_ms", buf);
+        }
+        commit(a);
+        housekeeping(a, now_ms);
+
+        a->stats.cycles++;
+        a->stats.samples_last_cycle = a->cycle_samples;
+        a->stats.samples_appended += a->cycle_samples;
+        a->stats.last_cycle_ms = now_ms;
+        a->stats.last_cycle_cpu_ns = thread_cpu_ns() - cpu0;
+        a->stats.last_cycle_wall_ns = time_mono_ns() - wall0;
+        return 0;
+}
+
+const HostSample *agent_host(const Agent *a)
+{
+        return &a->host_sample;
+}
+
+const ProcTable *agent_ptable(const Agent *a)
+{
+        return a->ptable;
+}
+
+const ServiceStatus *agent_services(const Agent *a, size_t *ret_n)
+{
+        *ret_n = a->n_services;
+        return a->services;
+}
+
+Store *agent_store(Agent *a)
+{
+        return a->store;
+}
+
+void agent_stats(const Agent *a, AgentStats *ret)
+{
+        *ret = a->stats;
+        ret->samples_in_memory = 0;
+        if (a->fallback) {
+                StoreStats st;
+                if (store_stats(a->fallback, &st) >= 0)
+                        ret->samples_in_memory = st.samples;
+        }
+}

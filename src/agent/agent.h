@@ -1,0 +1,58 @@
+/* One collection cycle of the agent, shared by `aiops collect`, `aiops run` and `aiops
+ * monitor`: sample the host, scan the process table, evaluate the key services, and store
+ * what the configuration asks for — every host metric, the service groups, and the top-N
+ * processes by CPU and by memory plus the watched ones (not every pid of every cycle).
+ *
+ * The store is the only state. When it cannot be opened (read-only directory, corrupt or
+ * foreign file) the agent keeps collecting into an in-memory store and retries the real one
+ * with backoff; when a commit fails (disk full) the store itself keeps its chunks and the next
+ * commit retries. Each distinct failure is logged once, and so is the recovery.
+ * Single-threaded. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "collect/host.h"
+#include "collect/ptable.h"
+#include "collect/services.h"
+#include "core/config.h"
+#include "core/macro.h"
+#include "store/store.h"
+
+typedef struct Agent Agent;
+
+typedef struct AgentStats {
+        uint64_t cycles;
+        uint64_t samples_appended; /* over the agent's life */
+        uint64_t samples_last_cycle;
+        uint64_t processes_last_cycle;
+        uint64_t processes_stored_last_cycle;
+        int64_t last_cycle_ms;       /* epoch ms of the last cycle, 0 before */
+        int64_t last_cycle_cpu_ns;   /* CPU time the last cycle took (this thread) */
+        int64_t last_cycle_wall_ns;  /* wall time it took */
+        bool store_ok;               /* the real store is open and the last commit worked */
+        uint64_t samples_in_memory;  /* waiting for the real store to come back */
+} AgentStats;
+
+/* Paths are for tests: proc_root "/proc", sys_root "/sys" in production. The store at db_path
+ * is opened now; if that fails the failure is logged and the agent starts in memory. */
+int agent_new(const Config *cfg, const char *db_path, const char *proc_root, const char *sys_root,
+              Agent **ret);
+/* Commits what is pending (logging a failure) and frees. Accepts and returns NULL. */
+Agent *agent_free(Agent *a);
+DEFINE_FREEP(Agent, agent_free)
+
+/* Takes a first sample of host and processes without storing it, so that the first cycle
+ * after it has rates and CPU percentages. */
+int agent_prime(Agent *a, int64_t now_ms);
+/* One full cycle at now_ms: collect, store, commit. Returns 0 when the samples are stored or
+ * kept in memory for a later retry; -errno only if nothing could be collected. */
+int agent_cycle(Agent *a, int64_t now_ms);
+
+const HostSample *agent_host(const Agent *a);
+const ProcTable *agent_ptable(const Agent *a);
+const ServiceStatus *agent_services(const Agent *a, size_t *ret_n);
+/* The real store, or NULL while it is unavailable. */
+Store *agent_store(Agent *a);
+void agent_stats(const Agent *a, AgentStats *ret);

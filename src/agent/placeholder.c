@@ -1,1 +1,0 @@
-int agent_placeholder(void);int agent_placeholder(void){return 0;}

@@ -1,0 +1,83 @@
+/* What every command shares: the global options, the loaded configuration, the data
+ * directory, the output format, and the exit codes of DESIGN.md. Commands live in
+ * cmd-<group>.c and do parsing and printing only. */
+#pragma once
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/config.h"
+#include "core/term.h"
+
+/* DESIGN.md: the Nagios plugin convention. */
+enum {
+        EXIT_OK = 0,
+        EXIT_WARNING = 1,
+        EXIT_CRITICAL = 2,
+        EXIT_UNKNOWN = 3, /* usage errors and runtime failures too */
+};
+
+typedef struct CliContext {
+        const char *program;
+        const char *config_path; /* --config; NULL = the default path, optional */
+        const char *data_dir_arg; /* --data-dir or $AIOPS_DATA_DIR */
+        OutputFormat format;      /* --json / --csv */
+        bool no_color;
+        int verbosity; /* -v count */
+        Config *config;
+        char *data_dir; /* resolved */
+} CliContext;
+
+typedef struct CliCommand {
+        const char *name;
+        const char *summary; /* one line, for `aiops --help` and the README table */
+        int (*run)(CliContext *ctx, int argc, char **argv);
+} CliCommand;
+
+/* The options every command accepts, to be appended to its own getopt_long table. */
+#define CLI_COMMON_LONG_OPTIONS                                                                    \
+        {"json", no_argument, NULL, CLI_OPT_JSON}, {"csv", no_argument, NULL, CLI_OPT_CSV},        \
+                {"no-color", no_argument, NULL, CLI_OPT_NO_COLOR},                                 \
+                {"data-dir", required_argument, NULL, CLI_OPT_DATA_DIR},                           \
+                {"config", required_argument, NULL, CLI_OPT_CONFIG},                               \
+                {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}
+
+enum {
+        CLI_OPT_JSON = 0x100,
+        CLI_OPT_CSV,
+        CLI_OPT_NO_COLOR,
+        CLI_OPT_DATA_DIR,
+        CLI_OPT_CONFIG,
+        CLI_OPT_FIRST_COMMAND_OPTION = 0x200, /* commands number their own long options here */
+};
+
+/* Handles a common option returned by getopt_long. Returns 1 if it was one, 0 if not, or a
+ * negative error after printing it (e.g. --csv where the command has no table). */
+int cli_common_option(CliContext *ctx, int opt, const char *arg);
+
+/* Loads the configuration (once) and resolves the data directory. Prints the error and
+ * returns -errno on failure. */
+int cli_load_config(CliContext *ctx);
+/* Creates the data directory if needed and returns the database path in it (caller frees). */
+int cli_prepare_data_dir(CliContext *ctx, char **ret_db_path);
+
+/* Prints "aiops: <message>" for a usage error plus a hint, returns EXIT_UNKNOWN. */
+int cli_usage_error(const CliContext *ctx, const char *cmd, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Parses a duration argument or prints an error naming the option. */
+int cli_parse_duration(const char *opt, const char *arg, int64_t min_ms, int64_t *ret);
+
+struct Agent;
+/* Primes the agent, then runs `count` cycles `interval_ms` apart on the monotonic clock, with
+ * progress on a terminal. 0 or -errno (logged). */
+int cli_collect_cycles(CliContext *ctx, struct Agent *a, unsigned count, int64_t interval_ms,
+                       const char *label);
+
+int cmd_collect(CliContext *ctx, int argc, char **argv);
+int cmd_ps(CliContext *ctx, int argc, char **argv);
+int cmd_query(CliContext *ctx, int argc, char **argv);
+int cmd_status(CliContext *ctx, int argc, char **argv);
+int cmd_monitor(CliContext *ctx, int argc, char **argv);
+int cmd_run(CliContext *ctx, int argc, char **argv);

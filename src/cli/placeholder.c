@@ -1,1 +1,0 @@
-int cli_placeholder(void);int cli_placeholder(void){return 0;}
