@@ -11,8 +11,9 @@
 #include "core/log.h"
 #include "core/time-util.h"
 
-/* Retry the real store after 1 cycle, then double up to this. */
-#define STORE_RETRY_MAX_MS (5 * MSEC_PER_MIN)
+/* Retry the real store after this, doubling up to the maximum. */
+#define STORE_RETRY_MIN_MS MSEC_PER_SEC
+#define STORE_RETRY_MAX_MS MSEC_PER_MIN
 /* Retention and WAL checkpoints run this often. */
 #define HOUSEKEEPING_MS MSEC_PER_HOUR
 
@@ -230,13 +231,13 @@ static void emit_processes(Agent *a)
 }
 
 int agent_new(const Config *cfg, const char *db_path, const char *proc_root, const char *sys_root,
-              Agent **ret)
+              unsigned flags, Agent **ret)
 {
         _cleanup_(agent_freep) Agent *a = xnew0(Agent, 1);
 
         a->config = cfg;
         a->db_path = xstrdup(db_path);
-        a->store_retry_delay_ms = cfg->collect_interval_ms;
+        a->store_retry_delay_ms = STORE_RETRY_MIN_MS / 2;
 
         int r = host_collector_new(proc_root, sys_root, &a->host);
         if (r < 0)
@@ -255,7 +256,14 @@ int agent_new(const Config *cfg, const char *db_path, const char *proc_root, con
                 a->specs[i].n_match = cfg->services[i].n_match;
         }
 
-        (void) open_real_store(a);
+        if (!(flags & AGENT_STORE_MAY_FAIL)) {
+                _cleanup_free_ char *msg = NULL;
+                r = store_open(a->db_path, NULL, &a->store, &msg);
+                if (r < 0)
+                        return log_error_errno(r, "%s", msg ? msg : "cannot open the store");
+        } else {
+                (void) open_real_store(a);
+        }
         *ret = TAKE_PTR(a);
         return 0;
 }
@@ -342,7 +350,7 @@ static void retry_store(Agent *a, int64_t now_ms)
                 store_failed(a, r, store_last_error(a->store));
                 return;
         }
-        a->store_retry_delay_ms = a->config->collect_interval_ms;
+        a->store_retry_delay_ms = STORE_RETRY_MIN_MS / 2;
 }
 
 static void commit(Agent *a)

@@ -35,10 +35,16 @@ typedef struct AgentStats {
         uint64_t samples_in_memory;  /* waiting for the real store to come back */
 } AgentStats;
 
+typedef enum AgentFlags {
+        /* If the store cannot be opened, start in memory and retry (the daemon), instead of
+         * failing (one-shot commands, where a sample that cannot be stored is an error). */
+        AGENT_STORE_MAY_FAIL = 1 << 0,
+} AgentFlags;
+
 /* Paths are for tests: proc_root "/proc", sys_root "/sys" in production. The store at db_path
- * is opened now; if that fails the failure is logged and the agent starts in memory. */
+ * is opened now; a failure is logged once, naming the file. */
 int agent_new(const Config *cfg, const char *db_path, const char *proc_root, const char *sys_root,
-              Agent **ret);
+              unsigned flags, Agent **ret);
 /* Commits what is pending (logging a failure) and frees. Accepts and returns NULL. */
 Agent *agent_free(Agent *a);
 DEFINE_FREEP(Agent, agent_free)

@@ -119,7 +119,7 @@ int cmd_monitor(CliContext *ctx, int argc, char **argv)
 
         Monitor m = {.tty = isatty(STDOUT_FILENO)};
         _cleanup_(agent_freep) Agent *a = NULL;
-        if (agent_new(ctx->config, db_path, "/proc", "/sys", &a) < 0)
+        if (agent_new(ctx->config, db_path, "/proc", "/sys", AGENT_STORE_MAY_FAIL, &a) < 0)
                 return EXIT_UNKNOWN;
         m.agent = a;
         Loop *l = NULL;

@@ -54,22 +54,32 @@ static int list_metrics(Store *s)
         return EXIT_OK;
 }
 
-/* Names sharing the first word of the one asked for, to help with a typo. */
+static size_t common_prefix(const char *a, const char *b)
+{
+        size_t n = 0;
+        while (a[n] && a[n] == b[n])
+                n++;
+        return n;
+}
+
+/* Up to 8 stored names closest to a mistyped one: those sharing its first word, longest
+ * common prefix first. */
 static void suggest(Store *s, const char *metric)
 {
         char **names = NULL;
-        size_t n = 0, shown = 0, prefix = strcspn(metric, "_");
+        size_t n = 0, shown = 0, word = strcspn(metric, "_");
 
         if (store_series_list(s, &names, &n) < 0)
                 return;
-        for (size_t i = 0; i < n; i++) {
-                if (strncmp(names[i], metric, prefix) == 0 && shown < 20) {
-                        fprintf(stderr, "%s  %s", shown ? "" : "known metrics like it:\n", names[i]);
-                        fputc('\n', stderr);
-                        shown++;
-                }
+        for (size_t len = strlen(metric); len >= word && len > 0 && shown < 8; len--)
+                for (size_t i = 0; i < n && shown < 8; i++)
+                        if (names[i] && common_prefix(names[i], metric) == len) {
+                                fprintf(stderr, "%s  %s\n", shown ? "" : "known metrics like it:\n",
+                                        names[i]);
+                                shown++;
+                        }
+        for (size_t i = 0; i < n; i++)
                 free(names[i]);
-        }
         free(names);
         if (!shown)
                 fprintf(stderr, "list the stored metrics with 'aiops query --list'\n");

@@ -68,7 +68,7 @@ int cmd_run(CliContext *ctx, int argc, char **argv)
         if (cli_prepare_data_dir(ctx, &db_path) < 0)
                 return EXIT_UNKNOWN;
         _cleanup_(agent_freep) Agent *a = NULL;
-        if (agent_new(ctx->config, db_path, "/proc", "/sys", &a) < 0)
+        if (agent_new(ctx->config, db_path, "/proc", "/sys", 0, &a) < 0)
                 return EXIT_UNKNOWN;
         if (cli_collect_cycles(ctx, a, count, interval_ms, "collecting") < 0)
                 return EXIT_UNKNOWN;
