@@ -1,8 +1,8 @@
 #include "core/log.h"
 
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -17,9 +17,8 @@ static int log_fd = -1;
 static const char *log_prefix = "aiops: ";
 
 static const char *const level_names[_LOG_LEVEL_MAX] = {
-        [LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARNING] = "warning",
-        [LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
-        [LOG_LEVEL_DEBUG] = "debug",
+        [LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARNING] = "warning", [LOG_LEVEL_NOTICE] = "notice",
+        [LOG_LEVEL_INFO] = "info",   [LOG_LEVEL_DEBUG] = "debug",
 };
 
 /* syslog(3) priorities for the journal's PRIORITY= field. */
@@ -105,6 +104,9 @@ int log_internal(LogLevel level, int error, const char *file, int line, const ch
         int saved = errno;
         va_list ap;
 
+        /* An out-of-range level would index past level_names[]: log it as an error. */
+        if (level < 0 || level >= _LOG_LEVEL_MAX)
+                level = LOG_LEVEL_ERROR;
         if (error < 0)
                 error = -error;
         if (error)
@@ -126,8 +128,8 @@ int log_internal(LogLevel level, int error, const char *file, int line, const ch
                 (void) clock_gettime(CLOCK_REALTIME, &ts);
                 (void) localtime_r(&ts.tv_sec, &tm);
                 (void) strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z", &tm);
-                dprintf(log_fd, "%s aiops[%d] %s: %s\n", stamp, (int) getpid(),
-                        level_names[level], msg);
+                dprintf(log_fd, "%s aiops[%d] %s: %s\n", stamp, (int) getpid(), level_names[level],
+                        msg);
         } else {
                 dprintf(STDERR_FILENO, "%s%s%s\n", log_prefix,
                         level == LOG_LEVEL_WARNING ? "warning: " : "", msg);

@@ -45,11 +45,11 @@ void log_set_prefix(const char *prefix);
 int log_internal(LogLevel level, int error, const char *file, int line, const char *fmt, ...)
         _printf_(5, 6);
 
-#define log_full_errno(level, error, ...)                                                          \
-        ({                                                                                         \
-                int _l_ = (level), _e_ = (error);                                                  \
-                _l_ <= log_get_level() ? log_internal(_l_, _e_, __FILE__, __LINE__, __VA_ARGS__)   \
-                                       : (_e_ > 0 ? -_e_ : _e_);                                   \
+#define log_full_errno(level, error, ...)                                                        \
+        ({                                                                                       \
+                int _l_ = (level), _e_ = (error);                                                \
+                _l_ <= log_get_level() ? log_internal(_l_, _e_, __FILE__, __LINE__, __VA_ARGS__) \
+                                       : (_e_ > 0 ? -_e_ : _e_);                                 \
         })
 
 #define log_debug(...)   log_full_errno(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)

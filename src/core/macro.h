@@ -19,18 +19,18 @@
 #define _pure_           __attribute__((pure))
 
 /* Hands an owned pointer out of a _cleanup_ variable: returns it and leaves NULL behind. */
-#define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
-                typeof(p) _p_ = (p);                                                               \
-                (p) = NULL;                                                                        \
-                _p_;                                                                               \
+#define TAKE_PTR(p)                  \
+        ({                           \
+                typeof(p) _p_ = (p); \
+                (p) = NULL;          \
+                _p_;                 \
         })
 
-#define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
-                int _fd_ = (fd);                                                                   \
-                (fd) = -1;                                                                         \
-                _fd_;                                                                              \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -1;       \
+                _fd_;            \
         })
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -57,8 +57,8 @@ static inline void fclosep(FILE **f)
 }
 
 /* Defines name##p(T **) for a destructor T *name(T *) that accepts and returns NULL. */
-#define DEFINE_FREEP(T, name)                                                                      \
-        static inline void name##p(T **p)                                                          \
-        {                                                                                          \
-                *p = name(*p);                                                                     \
+#define DEFINE_FREEP(T, name)             \
+        static inline void name##p(T **p) \
+        {                                 \
+                *p = name(*p);            \
         }

@@ -1,6 +1,7 @@
 #include "core/parse.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,19 +93,37 @@ int parse_hex_u64(const char **p, uint64_t *ret)
         return 0;
 }
 
+/* strtod() follows LC_NUMERIC; numbers in kernel files, CSV and config never use a decimal
+ * comma, so parse in the C locale whatever the process set. */
+static locale_t c_locale(void)
+{
+        static locale_t loc;
+
+        if (!loc)
+                loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t) 0);
+        return loc;
+}
+
 int parse_double(const char **p, double *ret)
 {
-        const char *s = *p;
+        const char *s = *p, *d;
         char *end;
 
         while (is_blank(*s))
                 s++;
         /* strtod would accept leading newlines, hex floats, "nan" and "inf" spelled any way;
-         * numbers in kernel files and CSV cells never need those. */
-        if (!((*s >= '0' && *s <= '9') || *s == '-' || *s == '+' || *s == '.'))
+         * numbers in kernel files and CSV cells never need those. The checks are on what
+         * follows the sign, since "-inf" and "+0x1p3" are strtod numbers too. */
+        d = s + (*s == '-' || *s == '+');
+        if (!((*d >= '0' && *d <= '9') || *d == '.'))
                 return -EINVAL;
+        if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
+                return -EINVAL;
+        locale_t loc = c_locale();
+        if (!loc)
+                return -ENOMEM;
         errno = 0;
-        double v = strtod(s, &end);
+        double v = strtod_l(s, &end, loc);
         if (end == s)
                 return -EINVAL;
         if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))

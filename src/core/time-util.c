@@ -124,11 +124,27 @@ int time_parse_timestamp_ms(const char *s, int64_t now_ms, int64_t *ret)
         return 0;
 }
 
+/* Seconds and milliseconds of ms rounded towards the past: C division truncates towards zero,
+ * which would put -1 ms (1969-12-31T23:59:59.999Z) at second 0 with a negative remainder. */
+static void split_ms(int64_t ms, time_t *ret_sec, int *ret_msec)
+{
+        int64_t sec = ms / 1000, rest = ms % 1000;
+
+        if (rest < 0) {
+                sec--;
+                rest += 1000;
+        }
+        *ret_sec = (time_t) sec;
+        *ret_msec = (int) rest;
+}
+
 char *time_format_local(int64_t ms, char *buf, size_t n)
 {
-        time_t t = (time_t) (ms / 1000);
         struct tm tm;
+        time_t t;
+        int msec;
 
+        split_ms(ms, &t, &msec);
         if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
                 (void) snprintf(buf, n, "%lld", (long long) ms);
         return buf;
@@ -136,14 +152,17 @@ char *time_format_local(int64_t ms, char *buf, size_t n)
 
 char *time_format_rfc3339(int64_t ms, char *buf, size_t n)
 {
-        time_t t = (time_t) (ms / 1000);
         struct tm tm;
         char base[32];
+        time_t t;
+        int msec;
+
+        split_ms(ms, &t, &msec);
 
         if (!gmtime_r(&t, &tm) || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
                 (void) snprintf(buf, n, "%lld", (long long) ms);
         else
-                (void) snprintf(buf, n, "%s.%03dZ", base, (int) (ms % 1000));
+                (void) snprintf(buf, n, "%s.%03dZ", base, msec);
         return buf;
 }
 

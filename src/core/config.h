@@ -1,0 +1,65 @@
+/* The YAML configuration (default /etc/aiops/aiops.yaml). Every key is optional and has a
+ * default; an unknown key, a value of the wrong type or out of range is an error that names
+ * the file, the line and the key, so a typo never silently falls back to a default.
+ * Keys are rows of one table in config.c (path, parser, field, bounds): a new key is a new row.
+ * A Config is plain data owned by its creator; config_free() frees all of it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "core/macro.h"
+
+#define CONFIG_DEFAULT_PATH     "/etc/aiops/aiops.yaml"
+#define CONFIG_SYSTEM_DATA_DIR  "/var/lib/aiops"
+#define CONFIG_MAX_FILE_BYTES   (1024 * 1024)
+#define CONFIG_MAX_LIST_ENTRIES 4096
+
+/* A service is recognised by its processes. A match entry is a process name compared with the
+ * whole comm ("mysqld"), a prefix of comm when it ends in '*' ("php-fpm*"), or, when it
+ * contains a '/', a prefix of the executable path or argv[0] ("/opt/app/bin/"). */
+typedef struct ServiceDef {
+        char *name;
+        char **match;
+        size_t n_match;
+} ServiceDef;
+
+typedef struct Config {
+        char *path;     /* the file loaded; NULL when only defaults are in effect */
+        char *data_dir; /* "" = config_default_data_dir() */
+        LogLevel log_level;
+        char *log_file; /* "" = stderr or the journal */
+        int64_t collect_interval_ms;
+        unsigned top_processes; /* top N by CPU and by memory stored each cycle */
+        int *watch_pids;
+        size_t n_watch_pids;
+        char **watch_processes;
+        size_t n_watch_processes;
+        int64_t retention_ms;
+        ServiceDef *services; /* the built-in list unless the file has "services:" */
+        size_t n_services;
+} Config;
+
+Config *config_new_default(void);
+Config *config_free(Config *c);
+DEFINE_FREEP(Config, config_free);
+
+/* Loads path over the defaults. A missing file is not an error unless must_exist. Files over
+ * CONFIG_MAX_FILE_BYTES are refused (-EFBIG). On failure returns -errno (-EINVAL for content
+ * errors) and sets *reterr_msg (caller frees) to e.g.
+ * "/etc/aiops/aiops.yaml:7: key 'collect.interval': invalid duration 'fast' (expected e.g.
+ * 30s, 5m)"; *ret is set only on success. */
+int config_load(const char *path, bool must_exist, Config **ret, char **reterr_msg);
+/* The same from memory (size bytes, need not be NUL-terminated); name is used in messages. */
+int config_load_string(const char *data, size_t size, const char *name, Config **ret,
+                       char **reterr_msg);
+
+/* DESIGN's rule: system_dir (CONFIG_SYSTEM_DATA_DIR) if it is writable, or does not exist and
+ * its parent is writable; else $XDG_STATE_HOME/aiops (an absolute XDG_STATE_HOME only); else
+ * $HOME/.local/state/aiops (the passwd entry's home when $HOME is unset). Never NULL. */
+char *config_pick_data_dir(const char *system_dir);
+char *config_default_data_dir(void);
+
+bool service_def_matches(const ServiceDef *d, const char *comm, const char *exe_or_argv0);
