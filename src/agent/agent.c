@@ -28,10 +28,10 @@ struct Agent {
         size_t n_services;
         const ProcInfo **sorted; /* scratch for top-N selection */
         size_t sorted_alloc;
-        pid_t *done;             /* scratch: pids stored this cycle */
+        pid_t *done; /* scratch: pids stored this cycle */
 
-        Store *store;     /* the real one; NULL while unavailable */
-        Store *fallback;  /* in memory while the real one is unavailable */
+        Store *store;      /* the real one; NULL while unavailable */
+        Store *fallback;   /* in memory while the real one is unavailable */
         char *store_error; /* the failure last logged, so each is logged once */
         int64_t store_retry_at_ms;
         int64_t store_retry_delay_ms;
@@ -80,8 +80,7 @@ static Store *active_store(Agent *a)
                 _cleanup_free_ char *msg = NULL;
                 int r = store_open(":memory:", NULL, &a->fallback, &msg);
                 if (r < 0) {
-                        log_error_errno(r, "cannot create the in-memory store: %s",
-                                        msg ? msg : "");
+                        log_error_errno(r, "cannot create the in-memory store: %s", msg ? msg : "");
                         return NULL;
                 }
         }
@@ -167,8 +166,7 @@ static void emit_services(Agent *a)
                 emit1(a, "service_cpu_percent", "service", s->name, s->cpu_percent);
                 emit1(a, "service_resident_memory_bytes", "service", s->name, s->rss_bytes);
                 emit1(a, "service_memory_percent", "service", s->name, s->mem_percent);
-                emit1(a, "service_read_bytes_per_second", "service", s->name,
-                      s->read_bytes_per_s);
+                emit1(a, "service_read_bytes_per_second", "service", s->name, s->read_bytes_per_s);
                 emit1(a, "service_write_bytes_per_second", "service", s->name,
                       s->write_bytes_per_s);
                 emit1(a, "service_threads", "service", s->name, s->threads);
@@ -244,8 +242,7 @@ int agent_new(const Config *cfg, const char *db_path, const char *proc_root, con
                 return log_error_errno(r, "cannot read host metrics from '%s': %m", proc_root);
         r = ptable_new(proc_root, &a->ptable);
         if (r < 0)
-                return log_error_errno(r, "cannot read the process table from '%s': %m",
-                                       proc_root);
+                return log_error_errno(r, "cannot read the process table from '%s': %m", proc_root);
 
         a->n_services = cfg->n_services;
         a->specs = xnew0(ServiceSpec, a->n_services ? a->n_services : 1);

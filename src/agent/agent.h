@@ -28,11 +28,11 @@ typedef struct AgentStats {
         uint64_t samples_last_cycle;
         uint64_t processes_last_cycle;
         uint64_t processes_stored_last_cycle;
-        int64_t last_cycle_ms;       /* epoch ms of the last cycle, 0 before */
-        int64_t last_cycle_cpu_ns;   /* CPU time the last cycle took (this thread) */
-        int64_t last_cycle_wall_ns;  /* wall time it took */
-        bool store_ok;               /* the real store is open and the last commit worked */
-        uint64_t samples_in_memory;  /* waiting for the real store to come back */
+        int64_t last_cycle_ms;      /* epoch ms of the last cycle, 0 before */
+        int64_t last_cycle_cpu_ns;  /* CPU time the last cycle took (this thread) */
+        int64_t last_cycle_wall_ns; /* wall time it took */
+        bool store_ok;              /* the real store is open and the last commit worked */
+        uint64_t samples_in_memory; /* waiting for the real store to come back */
 } AgentStats;
 
 typedef enum AgentFlags {

@@ -28,8 +28,7 @@ Loop *loop_free(Loop *l);
  * otherwise one interval from now; run_now adds an immediate first run. */
 int loop_add_timer(Loop *l, int64_t interval_ms, bool align_wall_clock, bool run_now,
                    LoopTimerFn fn, void *userdata, LoopSource **ret);
-int loop_add_io(Loop *l, int fd, uint32_t events, LoopIoFn fn, void *userdata,
-                LoopSource **ret);
+int loop_add_io(Loop *l, int fd, uint32_t events, LoopIoFn fn, void *userdata, LoopSource **ret);
 void loop_set_signal_handler(Loop *l, LoopSignalFn fn, void *userdata);
 void loop_remove(Loop *l, LoopSource *s);
 

@@ -21,7 +21,7 @@ enum {
 
 typedef struct CliContext {
         const char *program;
-        const char *config_path; /* --config; NULL = the default path, optional */
+        const char *config_path;  /* --config; NULL = the default path, optional */
         const char *data_dir_arg; /* --data-dir or $AIOPS_DATA_DIR */
         OutputFormat format;      /* --json / --csv */
         bool no_color;
@@ -37,12 +37,15 @@ typedef struct CliCommand {
 } CliCommand;
 
 /* The options every command accepts, to be appended to its own getopt_long table. */
-#define CLI_COMMON_LONG_OPTIONS                                                                    \
-        {"json", no_argument, NULL, CLI_OPT_JSON}, {"csv", no_argument, NULL, CLI_OPT_CSV},        \
-                {"no-color", no_argument, NULL, CLI_OPT_NO_COLOR},                                 \
-                {"data-dir", required_argument, NULL, CLI_OPT_DATA_DIR},                           \
-                {"config", required_argument, NULL, CLI_OPT_CONFIG},                               \
-                {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}
+#define CLI_COMMON_LONG_OPTIONS                                                             \
+        {"json", no_argument, NULL, CLI_OPT_JSON}, {"csv", no_argument, NULL, CLI_OPT_CSV}, \
+                {"no-color", no_argument, NULL, CLI_OPT_NO_COLOR},                          \
+                {"data-dir", required_argument, NULL, CLI_OPT_DATA_DIR},                    \
+                {"config", required_argument, NULL, CLI_OPT_CONFIG},                        \
+                {"verbose", no_argument, NULL, 'v'},                                        \
+        {                                                                                   \
+                "help", no_argument, NULL, 'h'                                              \
+        }
 
 enum {
         CLI_OPT_JSON = 0x100,

@@ -96,8 +96,7 @@ int cmd_collect(CliContext *ctx, int argc, char **argv)
                 case 'n':
                         if (safe_atou(optarg, &count) < 0 || count == 0 || count > 1000000)
                                 return cli_usage_error(ctx, "collect ",
-                                                       "invalid --count '%s' (1..1000000)",
-                                                       optarg);
+                                                       "invalid --count '%s' (1..1000000)", optarg);
                         break;
                 case 'i':
                         if (cli_parse_duration("--interval", optarg, 100, &interval_ms) < 0)
@@ -110,8 +109,9 @@ int cmd_collect(CliContext *ctx, int argc, char **argv)
         if (optind < argc)
                 return cli_usage_error(ctx, "collect ", "unexpected argument '%s'", argv[optind]);
         if (ctx->format == OUTPUT_CSV)
-                return cli_usage_error(ctx, "collect ", "--csv: the summary is not a table; "
-                                                        "use --json, or 'aiops query --csv'");
+                return cli_usage_error(ctx, "collect ",
+                                       "--csv: the summary is not a table; "
+                                       "use --json, or 'aiops query --csv'");
 
         _cleanup_free_ char *db_path = NULL;
         if (cli_prepare_data_dir(ctx, &db_path) < 0)
@@ -196,7 +196,8 @@ static void agg_scan(AggTable *t, const ProcTable *pt)
                 while (j < old_n && t->v[j].pid < p->pid)
                         j++;
                 size_t k = j;
-                while (k < old_n && t->v[k].pid == p->pid && t->v[k].starttime != p->starttime_ticks)
+                while (k < old_n && t->v[k].pid == p->pid &&
+                       t->v[k].starttime != p->starttime_ticks)
                         k++;
                 if (k < old_n && t->v[k].pid == p->pid) {
                         agg_add(&t->v[k], p);
@@ -335,10 +336,10 @@ static int collect_processes(CliContext *ctx, int argc, char **argv)
         qsort(order, agg.n, sizeof(*order), agg_sort_cmp);
         size_t shown = top && top < agg.n ? top : agg.n;
 
-        static const char *const headers[] = {
-                "PID",       "PPID",     "USER",     "STATE",     "SAMPLES", "CPU% AVG",
-                "CPU% PEAK", "RSS AVG",  "RSS PEAK", "MEM% AVG",  "READ/S AVG", "WRITE/S AVG",
-                "THREADS",   "COMMAND",  NULL};
+        static const char *const headers[] = {"PID",      "PPID",     "USER",       "STATE",
+                                              "SAMPLES",  "CPU% AVG", "CPU% PEAK",  "RSS AVG",
+                                              "RSS PEAK", "MEM% AVG", "READ/S AVG", "WRITE/S AVG",
+                                              "THREADS",  "COMMAND",  NULL};
         _cleanup_(table_freep) Table *t = table_new(headers);
         table_set_flexible(t, 13);
         for (size_t i = 0; i < shown; i++) {

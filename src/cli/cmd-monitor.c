@@ -39,10 +39,8 @@ static void status_line(Monitor *m, FILE *f)
                 "%s cycle %" PRIu64 ": %" PRIu64 " processes, %" PRIu64 " samples, %.2f ms CPU, "
                 "%s\n",
                 time_format_local(st.last_cycle_ms, when, sizeof(when)), st.cycles,
-                st.processes_last_cycle, st.samples_last_cycle,
-                (double) st.last_cycle_cpu_ns / 1e6,
-                st.store_ok ? "stored"
-                            : "NOT STORED (kept in memory)");
+                st.processes_last_cycle, st.samples_last_cycle, (double) st.last_cycle_cpu_ns / 1e6,
+                st.store_ok ? "stored" : "NOT STORED (kept in memory)");
         fflush(f);
 }
 

@@ -140,9 +140,9 @@ int cmd_ps(CliContext *ctx, int argc, char **argv)
         if (top && top < shown)
                 shown = top;
 
-        static const char *const headers[] = {"PID", "PPID", "USER", "STAT", "%CPU", "%MEM",
-                                              "RSS", "VSZ",  "THR",  "FDS",  "READ/S", "WRITE/S",
-                                              "START", "UNIT", "COMMAND", NULL};
+        static const char *const headers[] = {
+                "PID", "PPID", "USER",   "STAT",    "%CPU",  "%MEM", "RSS",     "VSZ",
+                "THR", "FDS",  "READ/S", "WRITE/S", "START", "UNIT", "COMMAND", NULL};
         _cleanup_(table_freep) Table *t = table_new(headers);
         int64_t now_ms = ptable_sample_time_ms(pt);
         table_set_flexible(t, 14);
@@ -158,10 +158,8 @@ int cmd_ps(CliContext *ctx, int argc, char **argv)
                 table_add_i64(t, p->ppid);
                 table_add_str(t, p->user);
                 table_add_str(t, state);
-                table_add_double(t,
-                                 interval_ms > 0 ? p->cpu_percent
-                                                 : lifetime_cpu_percent(p, now_ms),
-                                 1);
+                table_add_double(
+                        t, interval_ms > 0 ? p->cpu_percent : lifetime_cpu_percent(p, now_ms), 1);
                 table_add_double(t, p->mem_percent, 1);
                 table_add_bytes(t, (double) p->rss_bytes);
                 table_add_bytes(t, (double) p->vsz_bytes);

@@ -27,7 +27,8 @@ static void help(void)
                "  -u, --until TIME    end, same forms (default now)\n"
                "      --list          list metric names\n\n"
                "CSV columns: timestamp (RFC 3339), timestamp_ms, metric, labels, value; one row\n"
-               "per sample. JSON: [{\"metric\", \"labels\": {...}, \"samples\": [[ms, value], ...]}],\n"
+               "per sample. JSON: [{\"metric\", \"labels\": {...}, \"samples\": [[ms, value], "
+               "...]}],\n"
                "like a Prometheus range query.\n");
 }
 
@@ -127,8 +128,7 @@ int cmd_query(CliContext *ctx, int argc, char **argv)
                 }
                 case 's':
                 case 'u':
-                        if (time_parse_timestamp_ms(optarg, now, opt == 's' ? &since : &until) <
-                            0)
+                        if (time_parse_timestamp_ms(optarg, now, opt == 's' ? &since : &until) < 0)
                                 return cli_usage_error(ctx, "query ",
                                                        "invalid time '%s' for --%s (1h, 7d, "
                                                        "epoch seconds, 'YYYY-MM-DD HH:MM:SS')",
@@ -174,14 +174,14 @@ int cmd_query(CliContext *ctx, int argc, char **argv)
                 return EXIT_UNKNOWN;
         }
         if (n == 0) {
-                log_error("no series '%s'%s in '%s'", metric,
-                          n_labels ? " with these labels" : "", db_path);
+                log_error("no series '%s'%s in '%s'", metric, n_labels ? " with these labels" : "",
+                          db_path);
                 suggest(s, metric);
                 return EXIT_UNKNOWN;
         }
 
-        static const char *const headers[] = {"TIME", "TIMESTAMP_MS", "METRIC", "LABELS", "VALUE",
-                                              NULL};
+        static const char *const headers[] = {"TIME",   "TIMESTAMP_MS", "METRIC",
+                                              "LABELS", "VALUE",        NULL};
         _cleanup_(table_freep) Table *t = table_new(headers);
         json_t *out = json_array();
         for (size_t i = 0; i < n && r >= 0; i++) {
@@ -189,8 +189,7 @@ int cmd_query(CliContext *ctx, int argc, char **argv)
                 size_t n_samples = 0;
                 r = store_query(s, series[i].id, since, until, &samples, &n_samples);
                 if (r < 0) {
-                        log_error("cannot read '%s': %s", series[i].canonical,
-                                  store_last_error(s));
+                        log_error("cannot read '%s': %s", series[i].canonical, store_last_error(s));
                         break;
                 }
                 const char *lbl = series[i].canonical + strlen(series[i].name);

@@ -48,8 +48,7 @@ int cmd_run(CliContext *ctx, int argc, char **argv)
                 case 'n':
                         if (safe_atou(optarg, &count) < 0 || count == 0 || count > 1000000)
                                 return cli_usage_error(ctx, "run ",
-                                                       "invalid --count '%s' (1..1000000)",
-                                                       optarg);
+                                                       "invalid --count '%s' (1..1000000)", optarg);
                         break;
                 case 'i':
                         if (cli_parse_duration("--interval", optarg, 100, &interval_ms) < 0)

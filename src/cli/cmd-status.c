@@ -77,17 +77,17 @@ int cmd_status(CliContext *ctx, int argc, char **argv)
                 json_t *j = json_pack(
                         "{s:s,s:s,s:s?,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o},s:{s:o,s:I},"
                         "s:{s:I,s:I},s:{s:n,s:n,s:n,s:n}}",
-                        "data_dir", ctx->data_dir, "database", db_path, "config",
-                        ctx->config->path, "store", "file_bytes", (json_int_t) st.file_bytes,
-                        "db_bytes", (json_int_t) st.db_bytes, "wal_bytes",
-                        (json_int_t) st.wal_bytes, "series", (json_int_t) st.series, "chunks",
-                        (json_int_t) st.chunks, "samples", (json_int_t) st.samples,
-                        "bytes_per_sample", bytes_per_sample, "first_sample",
+                        "data_dir", ctx->data_dir, "database", db_path, "config", ctx->config->path,
+                        "store", "file_bytes", (json_int_t) st.file_bytes, "db_bytes",
+                        (json_int_t) st.db_bytes, "wal_bytes", (json_int_t) st.wal_bytes, "series",
+                        (json_int_t) st.series, "chunks", (json_int_t) st.chunks, "samples",
+                        (json_int_t) st.samples, "bytes_per_sample", bytes_per_sample,
+                        "first_sample",
                         st.first_ts_ms ? json_time_rfc3339(st.first_ts_ms) : json_null(),
-                        "last_sample", st.last_ts_ms ? json_time_rfc3339(st.last_ts_ms) : json_null(),
-                        "collection", "last",
-                        last_ms ? json_time_rfc3339(last_ms) : json_null(), "interval_ms",
-                        (json_int_t) ctx->config->collect_interval_ms, "retention",
+                        "last_sample",
+                        st.last_ts_ms ? json_time_rfc3339(st.last_ts_ms) : json_null(),
+                        "collection", "last", last_ms ? json_time_rfc3339(last_ms) : json_null(),
+                        "interval_ms", (json_int_t) ctx->config->collect_interval_ms, "retention",
                         "raw_ms", (json_int_t) ctx->config->retention_ms, "top_processes",
                         (json_int_t) ctx->config->top_processes, "later_stages", "anomalies",
                         "patterns", "scanners", "alerts");
@@ -124,7 +124,8 @@ int cmd_status(CliContext *ctx, int argc, char **argv)
         panel_add(p, "interval", "%s (aiops monitor)",
                   time_format_duration(ctx->config->collect_interval_ms, b1, sizeof(b1)));
         panel_add_section(p, "analysis");
-        panel_add(p, "anomalies", "not yet available (anomaly detection lands with 'aiops detect')");
+        panel_add(p, "anomalies",
+                  "not yet available (anomaly detection lands with 'aiops detect')");
         panel_add(p, "patterns", "not yet available");
         panel_add(p, "scanners", "not yet available");
         panel_add(p, "alerts", "not yet available");

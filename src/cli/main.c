@@ -23,11 +23,10 @@ static const CliCommand commands[] = {
 
 static void help(FILE *f)
 {
-        fprintf(f,
-                "Usage: aiops [OPTIONS] COMMAND [ARGS...]\n\n"
-                "A local AIOps assistant: collects host, process and service metrics into a\n"
-                "local time-series store and explains what is abnormal.\n\n"
-                "Commands:\n");
+        fprintf(f, "Usage: aiops [OPTIONS] COMMAND [ARGS...]\n\n"
+                   "A local AIOps assistant: collects host, process and service metrics into a\n"
+                   "local time-series store and explains what is abnormal.\n\n"
+                   "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\nOptions (accepted before or after the command):\n"

@@ -29,8 +29,8 @@ json_t *report_collection_json(Agent *a, const char *db_path)
         json_t *root = json_object(), *host = json_object(), *cpu = json_object();
         size_t n_services;
         const ServiceStatus *services = agent_services(a, &n_services);
-        static const char *const modes[] = {"user",    "nice",  "system", "idle",  "iowait",
-                                            "irq",     "softirq", "steal", "guest", "guest_nice"};
+        static const char *const modes[] = {"user", "nice",    "system", "idle",  "iowait",
+                                            "irq",  "softirq", "steal",  "guest", "guest_nice"};
 
         agent_stats(a, &st);
         json_object_set_new(root, "timestamp", json_time_rfc3339(st.last_cycle_ms));
@@ -39,8 +39,8 @@ json_t *report_collection_json(Agent *a, const char *db_path)
         json_object_set_new(cpu, "busy", jnum(h->cpu_busy_percent));
         json_object_set_new(host, "cpu_percent", cpu);
         json_object_set_new(host, "cpus", jnum(h->cpus));
-        json_object_set_new(host, "load", json_pack("[o,o,o]", jnum(h->load1), jnum(h->load5),
-                                                    jnum(h->load15)));
+        json_object_set_new(host, "load",
+                            json_pack("[o,o,o]", jnum(h->load1), jnum(h->load5), jnum(h->load15)));
         json_object_set_new(host, "procs_running", jnum(h->procs_running));
         json_object_set_new(host, "procs_blocked", jnum(h->procs_blocked));
         json_object_set_new(host, "context_switches_per_second",
@@ -72,15 +72,14 @@ json_t *report_collection_json(Agent *a, const char *db_path)
         }
         json_t *fs = json_array();
         for (size_t i = 0; i < h->n_fs; i++)
-                json_array_append_new(
-                        fs, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "mountpoint",
-                                      json_string_lossy(h->fs[i].mountpoint), "device",
-                                      json_string_lossy(h->fs[i].device), "fstype",
-                                      json_string_lossy(h->fs[i].fstype), "size_bytes",
-                                      jnum(h->fs[i].size_bytes), "used_bytes",
-                                      jnum(h->fs[i].used_bytes), "avail_bytes",
-                                      jnum(h->fs[i].avail_bytes), "used_percent",
-                                      jnum(h->fs[i].used_percent)));
+                json_array_append_new(fs, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "mountpoint",
+                                                    json_string_lossy(h->fs[i].mountpoint),
+                                                    "device", json_string_lossy(h->fs[i].device),
+                                                    "fstype", json_string_lossy(h->fs[i].fstype),
+                                                    "size_bytes", jnum(h->fs[i].size_bytes),
+                                                    "used_bytes", jnum(h->fs[i].used_bytes),
+                                                    "avail_bytes", jnum(h->fs[i].avail_bytes),
+                                                    "used_percent", jnum(h->fs[i].used_percent)));
         json_object_set_new(host, "filesystems", fs);
         json_t *disks = json_array();
         for (size_t i = 0; i < h->n_disks; i++)
@@ -97,15 +96,14 @@ json_t *report_collection_json(Agent *a, const char *db_path)
         json_t *nets = json_array();
         for (size_t i = 0; i < h->n_nets; i++)
                 json_array_append_new(
-                        nets, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "interface",
-                                        h->nets[i].name, "receive_bytes_per_second",
-                                        jnum(h->nets[i].rx_bytes_per_second),
-                                        "transmit_bytes_per_second",
-                                        jnum(h->nets[i].tx_bytes_per_second), "receive_errors_total",
-                                        jnum(h->nets[i].rx_errors_total), "transmit_errors_total",
-                                        jnum(h->nets[i].tx_errors_total), "receive_drops_total",
-                                        jnum(h->nets[i].rx_drops_total), "transmit_drops_total",
-                                        jnum(h->nets[i].tx_drops_total)));
+                        nets,
+                        json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "interface", h->nets[i].name,
+                                  "receive_bytes_per_second", jnum(h->nets[i].rx_bytes_per_second),
+                                  "transmit_bytes_per_second", jnum(h->nets[i].tx_bytes_per_second),
+                                  "receive_errors_total", jnum(h->nets[i].rx_errors_total),
+                                  "transmit_errors_total", jnum(h->nets[i].tx_errors_total),
+                                  "receive_drops_total", jnum(h->nets[i].rx_drops_total),
+                                  "transmit_drops_total", jnum(h->nets[i].tx_drops_total)));
         json_object_set_new(host, "network", nets);
         json_object_set_new(host, "file_descriptors",
                             json_pack("{s:o,s:o}", "allocated", jnum(h->fds_allocated), "max",
@@ -117,27 +115,26 @@ json_t *report_collection_json(Agent *a, const char *db_path)
         for (size_t i = 0; i < n_services; i++) {
                 const ServiceStatus *s = &services[i];
                 json_array_append_new(
-                        svc, json_pack("{s:s,s:b,s:i,s:i,s:o,s:o,s:o,s:o}", "name", s->name,
-                                       "alive", s->alive, "processes", (int) s->n_procs,
-                                       "main_pid", (int) s->main_pid, "cpu_percent",
-                                       jnum(s->cpu_percent), "resident_memory_bytes",
-                                       jnum(s->rss_bytes), "memory_percent", jnum(s->mem_percent),
-                                       "unit", json_str_or_null(s->unit)));
+                        svc,
+                        json_pack("{s:s,s:b,s:i,s:i,s:o,s:o,s:o,s:o}", "name", s->name, "alive",
+                                  s->alive, "processes", (int) s->n_procs, "main_pid",
+                                  (int) s->main_pid, "cpu_percent", jnum(s->cpu_percent),
+                                  "resident_memory_bytes", jnum(s->rss_bytes), "memory_percent",
+                                  jnum(s->mem_percent), "unit", json_str_or_null(s->unit)));
         }
         json_object_set_new(root, "services", svc);
 
-        json_object_set_new(
-                root, "processes",
-                json_pack("{s:I,s:I}", "count", (json_int_t) st.processes_last_cycle,
-                          "stored", (json_int_t) st.processes_stored_last_cycle));
-        json_object_set_new(
-                root, "store",
-                json_pack("{s:s,s:b,s:I,s:I,s:I,s:f,s:f}", "path", db_path, "ok", st.store_ok,
-                          "samples_last_cycle", (json_int_t) st.samples_last_cycle,
-                          "samples_appended", (json_int_t) st.samples_appended,
-                          "samples_in_memory", (json_int_t) st.samples_in_memory,
-                          "last_cycle_cpu_ms", (double) st.last_cycle_cpu_ns / 1e6,
-                          "last_cycle_wall_ms", (double) st.last_cycle_wall_ns / 1e6));
+        json_object_set_new(root, "processes",
+                            json_pack("{s:I,s:I}", "count", (json_int_t) st.processes_last_cycle,
+                                      "stored", (json_int_t) st.processes_stored_last_cycle));
+        json_object_set_new(root, "store",
+                            json_pack("{s:s,s:b,s:I,s:I,s:I,s:f,s:f}", "path", db_path, "ok",
+                                      st.store_ok, "samples_last_cycle",
+                                      (json_int_t) st.samples_last_cycle, "samples_appended",
+                                      (json_int_t) st.samples_appended, "samples_in_memory",
+                                      (json_int_t) st.samples_in_memory, "last_cycle_cpu_ms",
+                                      (double) st.last_cycle_cpu_ns / 1e6, "last_cycle_wall_ms",
+                                      (double) st.last_cycle_wall_ns / 1e6));
         return root;
 }
 
@@ -202,12 +199,14 @@ void report_collection_print(Agent *a, const char *db_path, FILE *f)
                           bytes(h->fs[i].size_bytes, b1, sizeof(b1)), h->fs[i].fstype);
         for (size_t i = 0; i < h->n_disks; i++)
                 panel_add(p, i == 0 ? "disk I/O" : "", "%s read %s/s, write %s/s, %.1f%% busy",
-                          h->disks[i].name, bytes(h->disks[i].read_bytes_per_second, b1, sizeof(b1)),
+                          h->disks[i].name,
+                          bytes(h->disks[i].read_bytes_per_second, b1, sizeof(b1)),
                           bytes(h->disks[i].write_bytes_per_second, b2, sizeof(b2)),
                           h->disks[i].busy_percent);
         for (size_t i = 0; i < h->n_nets; i++)
-                panel_add(p, i == 0 ? "network" : "", "%s rx %s/s, tx %s/s, %.0f errors, %.0f drops",
-                          h->nets[i].name, bytes(h->nets[i].rx_bytes_per_second, b1, sizeof(b1)),
+                panel_add(p, i == 0 ? "network" : "",
+                          "%s rx %s/s, tx %s/s, %.0f errors, %.0f drops", h->nets[i].name,
+                          bytes(h->nets[i].rx_bytes_per_second, b1, sizeof(b1)),
                           bytes(h->nets[i].tx_bytes_per_second, b2, sizeof(b2)),
                           h->nets[i].rx_errors_total + h->nets[i].tx_errors_total,
                           h->nets[i].rx_drops_total + h->nets[i].tx_drops_total);
@@ -227,7 +226,8 @@ void report_collection_print(Agent *a, const char *db_path, FILE *f)
                 if (!s->alive)
                         continue;
                 panel_add(p, s->name, "up, %u processes, main pid %d, cpu %.1f%%, memory %s",
-                          s->n_procs, (int) s->main_pid, isfinite(s->cpu_percent) ? s->cpu_percent : 0,
+                          s->n_procs, (int) s->main_pid,
+                          isfinite(s->cpu_percent) ? s->cpu_percent : 0,
                           bytes(s->rss_bytes, b1, sizeof(b1)));
                 any = true;
         }
@@ -242,8 +242,8 @@ void report_collection_print(Agent *a, const char *db_path, FILE *f)
         else
                 panel_add(p, "stored", "NOT STORED: %" PRIu64 " samples kept in memory",
                           st.samples_in_memory);
-        panel_add(p, "cycle cost", "%.2f ms CPU, %.2f ms wall",
-                  (double) st.last_cycle_cpu_ns / 1e6, (double) st.last_cycle_wall_ns / 1e6);
+        panel_add(p, "cycle cost", "%.2f ms CPU, %.2f ms wall", (double) st.last_cycle_cpu_ns / 1e6,
+                  (double) st.last_cycle_wall_ns / 1e6);
         (void) panel_print(p, f);
 }
 

@@ -2,8 +2,9 @@
  * panel on a terminal, one JSON document with --json. */
 #pragma once
 
-#include <jansson.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "agent/agent.h"
 #include "cli/cli.h"
