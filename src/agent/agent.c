@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "agent/quantize.h"
 #include "core/time-util.h"
 
 /* Retry the real store after this, doubling up to the maximum. */
@@ -37,6 +38,9 @@ struct Agent {
         int64_t store_retry_delay_ms;
         int64_t housekeeping_at_ms;
 
+        int64_t grid_ms; /* 0: timestamps are real times */
+        bool grid_wall;
+        int64_t grid_origin_ms; /* 0 until the first cycle */
         int64_t cycle_ts_ms;
         uint64_t cycle_samples;
         AgentStats stats;
@@ -138,6 +142,7 @@ static void emit(void *userdata, const char *name, const char *const *labels, do
 
         if (!s || !isfinite(value))
                 return;
+        value = quantize(value, quantize_decimals(name));
         int r = store_series_get(s, name, labels, &id);
         if (r >= 0)
                 r = store_append(s, id, a->cycle_ts_ms, value);
@@ -381,21 +386,47 @@ static int64_t thread_cpu_ns(void)
         return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+void agent_set_grid(Agent *a, int64_t interval_ms, bool align_wall_clock)
+{
+        a->grid_ms = interval_ms > 0 ? interval_ms : 0;
+        a->grid_wall = align_wall_clock;
+        a->grid_origin_ms = 0;
+}
+
+static int64_t round_div(int64_t x, int64_t d)
+{
+        return x >= 0 ? (x + d / 2) / d : -((-x + d / 2) / d);
+}
+
+static int64_t cycle_timestamp(Agent *a, int64_t now_ms)
+{
+        if (a->grid_ms == 0)
+                return now_ms;
+        if (a->grid_origin_ms == 0)
+                a->grid_origin_ms = a->grid_wall ? round_div(now_ms, a->grid_ms) * a->grid_ms
+                                                 : now_ms;
+        int64_t ts = a->grid_origin_ms +
+                     round_div(now_ms - a->grid_origin_ms, a->grid_ms) * a->grid_ms;
+        int64_t off = now_ms > ts ? now_ms - ts : ts - now_ms;
+        return off <= a->grid_ms / 10 ? ts : now_ms;
+}
+
 int agent_cycle(Agent *a, int64_t now_ms)
 {
         int64_t cpu0 = thread_cpu_ns(), wall0 = time_mono_ns();
         char buf[32];
 
-        /* Timestamps must increase per series; two cycles in one millisecond (a clock step
-         * back, or a test) would be rejected, so nudge instead of losing the cycle. */
-        if (now_ms <= a->cycle_ts_ms)
-                now_ms = a->cycle_ts_ms + 1;
         int r = collect(a, now_ms);
         if (r < 0)
                 return r;
 
+        /* Timestamps must increase per series; two cycles on one grid point or in one
+         * millisecond (a clock step back) would be rejected, so nudge instead of losing it. */
+        int64_t ts = cycle_timestamp(a, now_ms);
+        if (ts <= a->cycle_ts_ms)
+                ts = a->cycle_ts_ms + 1;
         retry_store(a, now_ms);
-        a->cycle_ts_ms = now_ms;
+        a->cycle_ts_ms = ts;
         a->cycle_samples = 0;
         host_sample_foreach_metric(&a->host_sample, emit, a);
         emit_services(a);
@@ -409,7 +440,7 @@ int agent_cycle(Agent *a, int64_t now_ms)
                       (double) a->stats.last_cycle_wall_ns / 1e9);
         }
         if (a->store) {
-                (void) snprintf(buf, sizeof(buf), "%" PRId64, now_ms);
+                (void) snprintf(buf, sizeof(buf), "%" PRId64, ts);
                 (void) store_meta_set(a->store, "last_collection_ms", buf);
         }
         commit(a);
@@ -418,7 +449,7 @@ int agent_cycle(Agent *a, int64_t now_ms)
         a->stats.cycles++;
         a->stats.samples_last_cycle = a->cycle_samples;
         a->stats.samples_appended += a->cycle_samples;
-        a->stats.last_cycle_ms = now_ms;
+        a->stats.last_cycle_ms = ts;
         a->stats.last_cycle_cpu_ns = thread_cpu_ns() - cpu0;
         a->stats.last_cycle_wall_ns = time_mono_ns() - wall0;
         return 0;

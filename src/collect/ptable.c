@@ -1,0 +1,708 @@
+#include "collect/ptable.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "collect/users.h"
+#include "core/alloc.h"
+#include "core/parse.h"
+#include "core/time-util.h"
+
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* getdents64 buffer for /proc and fd/ listings: 32 KiB takes ~1,000 /proc entries per call. */
+#define DENTS_SIZE ((size_t) 32 << 10)
+
+typedef struct ProcEntry {
+        ProcInfo info;
+        int64_t mono_ns;                 /* when it was sampled */
+        char *cmdline;                   /* owned; NULL when empty or not read */
+        char *cgroup;                    /* owned */
+        char *unit;                      /* owned */
+        char bracket[PROC_COMM_MAX + 2]; /* "[comm]", shown when cmdline is empty */
+        bool cmdline_read, cgroup_read;
+        bool taken; /* in the previous generation: its cache moved to the new entry */
+} ProcEntry;
+
+struct ProcTable {
+        int proc_fd;
+        bool procfs;
+        bool fd_size_counts; /* stat() of /proc/<pid>/fd gives the descriptor count */
+        unsigned fields;
+        ProcBuf buf;
+        void *dents;
+        pid_t *pids;
+        size_t n_pids, cap_pids;
+
+        ProcEntry *cur, *next; /* the last scan, and the one being built */
+        size_t n_cur, cap_cur, cap_next;
+        int32_t *hash; /* index into cur, -1 empty; open addressing on pid */
+        size_t hash_cap;
+
+        uint64_t btime_s, clk_tck, page_size, mem_total_bytes;
+        Users *users;
+        int64_t (*mono_ns)(void *userdata);
+        void *mono_userdata;
+        int64_t sample_ms;
+        uint64_t scans;
+};
+
+static int64_t default_mono_ns(void *userdata)
+{
+        (void) userdata;
+        return time_mono_ns();
+}
+
+static size_t pid_hash(pid_t pid)
+{
+        return (size_t) ((uint32_t) pid * UINT32_C(2654435761));
+}
+
+static void hash_rebuild(ProcTable *t)
+{
+        size_t cap = 64;
+        while (cap < t->n_cur * 2)
+                cap *= 2;
+        if (cap != t->hash_cap) {
+                free(t->hash);
+                t->hash = xnew(int32_t, cap);
+                t->hash_cap = cap;
+        }
+        memset(t->hash, 0xff, cap * sizeof(*t->hash));
+        for (size_t i = 0; i < t->n_cur; i++) {
+                size_t h = pid_hash(t->cur[i].info.pid) & (cap - 1);
+                while (t->hash[h] >= 0)
+                        h = (h + 1) & (cap - 1);
+                t->hash[h] = (int32_t) i;
+        }
+}
+
+static ProcEntry *lookup(const ProcTable *t, pid_t pid)
+{
+        if (!t->hash)
+                return NULL;
+        for (size_t h = pid_hash(pid) & (t->hash_cap - 1);; h = (h + 1) & (t->hash_cap - 1)) {
+                int32_t i = t->hash[h];
+                if (i < 0)
+                        return NULL;
+                if (t->cur[i].info.pid == pid)
+                        return &t->cur[i];
+        }
+}
+
+static void entry_done(ProcEntry *e)
+{
+        free(e->cmdline);
+        free(e->cgroup);
+        free(e->unit);
+}
+
+/* btime (boot time, epoch seconds) from <root>/stat. */
+static int read_btime(ProcTable *t)
+{
+        int r = procbuf_read_at(&t->buf, t->proc_fd, "stat");
+        if (r < 0)
+                return r;
+        for (const char *p = t->buf.data; *p; parse_skip_line(&p))
+                if (parse_startswith(p, "btime ")) {
+                        p += 6;
+                        return parse_u64(&p, &t->btime_s);
+                }
+        return -ENODATA;
+}
+
+/* MemTotal can change with memory hotplug and balloon drivers, so it is read every scan. */
+static void read_mem_total(ProcTable *t)
+{
+        t->mem_total_bytes = 0;
+        if (procbuf_read_at(&t->buf, t->proc_fd, "meminfo") < 0)
+                return;
+        for (const char *p = t->buf.data; *p; parse_skip_line(&p))
+                if (parse_startswith(p, "MemTotal:")) {
+                        uint64_t kb;
+                        p += 9;
+                        if (parse_u64(&p, &kb) >= 0 && kb <= UINT64_MAX / 1024)
+                                t->mem_total_bytes = kb * 1024;
+                        return;
+                }
+}
+
+int ptable_new(const char *proc_root, ProcTable **ret)
+{
+        ProcTable *t;
+        struct statfs sfs;
+
+        assert(proc_root && ret);
+
+        int fd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+
+        t = xnew0(ProcTable, 1);
+        t->proc_fd = fd;
+        t->procfs = fstatfs(fd, &sfs) >= 0 && sfs.f_type == PROC_SUPER_MAGIC;
+        struct stat self_fd;
+        t->fd_size_counts =
+                t->procfs && fstatat(fd, "self/fd", &self_fd, 0) >= 0 && self_fd.st_size > 0;
+        t->fields = PTABLE_FIELDS_DEFAULT;
+        t->dents = xmalloc(DENTS_SIZE);
+        t->mono_ns = default_mono_ns;
+        long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+        t->clk_tck = tck > 0 ? (uint64_t) tck : 100;
+        t->page_size = page > 0 ? (uint64_t) page : 4096;
+        t->users = users_new(NULL);
+
+        int r = read_btime(t);
+        if (r < 0) {
+                ptable_free(t);
+                return r;
+        }
+        *ret = t;
+        return 0;
+}
+
+ProcTable *ptable_free(ProcTable *t)
+{
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n_cur; i++)
+                entry_done(&t->cur[i]);
+        free(t->cur);
+        free(t->next);
+        free(t->hash);
+        free(t->pids);
+        free(t->dents);
+        procbuf_done(&t->buf);
+        users_free(t->users);
+        closep(&t->proc_fd);
+        free(t);
+        return NULL;
+}
+
+void ptable_set_fields(ProcTable *t, unsigned fields)
+{
+        t->fields = fields;
+}
+
+void ptable_set_passwd_path(ProcTable *t, const char *path)
+{
+        users_free(t->users);
+        t->users = users_new(path);
+}
+
+void ptable_set_clock(ProcTable *t, int64_t (*mono_ns)(void *userdata), void *userdata)
+{
+        t->mono_ns = mono_ns ? mono_ns : default_mono_ns;
+        t->mono_userdata = userdata;
+}
+
+static bool is_gone(int r)
+{
+        return r == -ENOENT || r == -ESRCH;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+        pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
+        return (x > y) - (x < y);
+}
+
+/* Lists the numeric entries of the proc root into t->pids, in ascending order. */
+static int list_pids(ProcTable *t)
+{
+        bool sorted = true;
+
+        if (lseek(t->proc_fd, 0, SEEK_SET) < 0)
+                return -errno;
+        t->n_pids = 0;
+        for (;;) {
+                ssize_t n = getdents64(t->proc_fd, t->dents, DENTS_SIZE);
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                for (size_t off = 0; off < (size_t) n;) {
+                        const struct dirent64 *d = (const void *) ((const char *) t->dents + off);
+                        const char *p = d->d_name;
+                        uint64_t v;
+
+                        off += d->d_reclen;
+                        if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN)
+                                continue;
+                        if (parse_u64(&p, &v) < 0 || *p != '\0' || v == 0 || v > INT32_MAX ||
+                            d->d_name[0] == '0')
+                                continue;
+                        if (t->n_pids == t->cap_pids) {
+                                t->cap_pids = t->cap_pids ? t->cap_pids * 2 : 512;
+                                t->pids = xreallocarray(t->pids, t->cap_pids, sizeof(pid_t));
+                        }
+                        if (t->n_pids > 0 && t->pids[t->n_pids - 1] > (pid_t) v)
+                                sorted = false;
+                        t->pids[t->n_pids++] = (pid_t) v;
+                }
+        }
+        /* /proc lists pids in ascending order already; fixture directories may not. */
+        if (!sorted)
+                qsort(t->pids, t->n_pids, sizeof(pid_t), cmp_pid);
+        return 0;
+}
+
+static void format_pid(pid_t pid, char buf[static 12])
+{
+        char tmp[12], *e = tmp + sizeof(tmp);
+        uint32_t v = (uint32_t) pid;
+
+        *--e = '\0';
+        do
+                *--e = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        memcpy(buf, e, (size_t) (tmp + sizeof(tmp) - e));
+}
+
+/* Since Linux 6.2 stat() of /proc/<pid>/fd reports the number of open descriptors as its
+ * size: one syscall instead of open + getdents64 + close. Older kernels report 0, so
+ * ptable_new() checks it on our own fd/ (which holds at least the proc root's fd); fixture
+ * trees are not procfs and are listed. */
+static int count_fds(ProcTable *t, int pid_fd)
+{
+        if (t->fd_size_counts) {
+                struct stat st;
+                if (fstatat(pid_fd, "fd", &st, 0) < 0)
+                        return -errno;
+                if (st.st_size >= 0 && st.st_size <= INT32_MAX)
+                        return (int) st.st_size;
+        }
+        return proc_pid_count_fds(pid_fd, t->dents, DENTS_SIZE);
+}
+
+static void set_rates(ProcEntry *e, const ProcEntry *old, uint64_t clk_tck)
+{
+        ProcInfo *p = &e->info;
+
+        p->cpu_percent = p->read_bytes_per_s = p->write_bytes_per_s = NAN;
+        if (!old || e->mono_ns <= old->mono_ns)
+                return;
+
+        double dt_s = (double) (e->mono_ns - old->mono_ns) / 1e9;
+        if (p->cpu_ticks >= old->info.cpu_ticks)
+                p->cpu_percent = (double) (p->cpu_ticks - old->info.cpu_ticks) / (double) clk_tck /
+                                 dt_s * 100.0;
+        if (p->io_known && old->info.io_known && p->read_bytes >= old->info.read_bytes &&
+            p->write_bytes >= old->info.write_bytes) {
+                p->read_bytes_per_s = (double) (p->read_bytes - old->info.read_bytes) / dt_s;
+                p->write_bytes_per_s = (double) (p->write_bytes - old->info.write_bytes) / dt_s;
+        }
+}
+
+static void set_unit(ProcEntry *e)
+{
+        size_t n;
+        const char *u = e->cgroup ? proc_pid_cgroup_unit(e->cgroup, &n) : NULL;
+
+        free(e->unit);
+        e->unit = u ? xstrndup(u, n) : NULL;
+}
+
+/* Reads one process into e (zeroed). 0, or -ENOENT/-ESRCH when it went away (or its stat
+ * is not one) and must be left out. */
+static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
+{
+        ProcInfo *p = &e->info;
+        ProcPidStat st;
+        struct stat sb;
+        char name[12];
+        int r;
+
+        format_pid(pid, name);
+        _cleanup_close_ int fd =
+                openat(t->proc_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -ENOENT; /* gone, or not a directory we may enter */
+        if (fstat(fd, &sb) < 0)
+                return -errno;
+
+        r = procbuf_read_at(&t->buf, fd, "stat");
+        if (r < 0)
+                return -ENOENT;
+        if (proc_pid_parse_stat(&t->buf, &st) < 0 || st.pid != pid)
+                return -ENOENT; /* not a stat line: nothing to show for it */
+
+        e->mono_ns = mono_ns;
+        p->pid = pid;
+        p->ppid = st.ppid;
+        p->state = st.state;
+        memcpy(p->comm, st.comm, sizeof(p->comm));
+        p->uid = p->uid_real = sb.st_uid;
+        p->nice = st.nice;
+        p->priority = st.priority;
+        p->threads = st.num_threads;
+        p->processor = st.processor;
+        p->starttime_ticks = st.starttime_ticks;
+        p->start_time_ms = t->btime_s * 1000 + st.starttime_ticks * 1000 / t->clk_tck;
+        p->cpu_ticks = st.utime_ticks + st.stime_ticks;
+        p->rss_bytes = st.rss_pages * t->page_size;
+        p->vsz_bytes = st.vsize_bytes;
+        p->mem_percent = t->mem_total_bytes > 0
+                                 ? (double) p->rss_bytes / (double) t->mem_total_bytes * 100.0
+                                 : NAN;
+        p->minflt = st.minflt;
+        p->majflt = st.majflt;
+        p->kernel_thread = st.flags & PROC_PF_KTHREAD;
+        p->fds = -1;
+
+        if (t->fields & PTABLE_FIELD_STATUS) {
+                ProcPidStatus ss;
+                r = procbuf_read_at(&t->buf, fd, "status");
+                if (is_gone(r))
+                        return r;
+                if (r >= 0 && proc_pid_parse_status(&t->buf, &ss) >= 0) {
+                        p->uid = ss.uid_effective;
+                        p->uid_real = ss.uid_real;
+                        p->swap_bytes = ss.vm_swap_bytes;
+                }
+        }
+
+        if (t->fields & PTABLE_FIELD_IO) {
+                ProcPidIo io;
+                /* EACCES for other users' processes (ptrace access mode), also for root
+                 * without CAP_SYS_PTRACE in some containers: then the rates are unknown. */
+                r = procbuf_read_at(&t->buf, fd, "io");
+                if (is_gone(r))
+                        return r;
+                if (r >= 0 && proc_pid_parse_io(&t->buf, &io) >= 0) {
+                        p->io_known = true;
+                        p->read_bytes = io.read_bytes;
+                        p->write_bytes = io.write_bytes;
+                        p->rchar = io.rchar;
+                        p->wchar = io.wchar;
+                }
+        }
+
+        if (t->fields & PTABLE_FIELD_FDS) {
+                r = count_fds(t, fd);
+                if (is_gone(r))
+                        return r;
+                p->fds = r >= 0 ? r : -1;
+        }
+
+        /* The cached parts: taken over from the previous entry of the same process, read
+         * again when first seen, when comm changed (exec), or on its refresh turn. Kernel
+         * threads have no cmdline and rename themselves (kworkers) all the time: skip them. */
+        ProcEntry *old = lookup(t, pid);
+        if (old && (old->taken || old->info.starttime_ticks != st.starttime_ticks))
+                old = NULL;
+        bool refresh = !old || (t->scans + (uint64_t) pid) % PTABLE_REFRESH_SCANS == 0;
+        bool want_cmdline = (t->fields & PTABLE_FIELD_CMDLINE) && !p->kernel_thread;
+        bool read_cmdline = want_cmdline &&
+                            (refresh || !old->cmdline_read || strcmp(old->info.comm, p->comm) != 0);
+        bool want_cgroup = t->fields & PTABLE_FIELD_CGROUP;
+        bool read_cgroup = want_cgroup && (refresh || !old->cgroup_read);
+
+        if (read_cmdline) {
+                r = proc_pid_read_cmdline(&t->buf, fd);
+                if (is_gone(r))
+                        return r;
+                if (r >= 0) {
+                        e->cmdline = proc_pid_parse_cmdline(&t->buf);
+                        p->cmdline_truncated = r > 0;
+                }
+        }
+        if (read_cgroup) {
+                r = procbuf_read_at(&t->buf, fd, "cgroup");
+                if (is_gone(r))
+                        return r;
+                if (r >= 0)
+                        (void) proc_pid_parse_cgroup(&t->buf, &e->cgroup);
+                set_unit(e);
+        }
+
+        /* Committed: only now may the old entry's cache move over. */
+        e->cmdline_read = want_cmdline;
+        e->cgroup_read = want_cgroup;
+        if (old) {
+                if (want_cmdline && !read_cmdline) {
+                        e->cmdline = TAKE_PTR(old->cmdline);
+                        p->cmdline_truncated = old->info.cmdline_truncated;
+                }
+                if (want_cgroup && !read_cgroup) {
+                        e->cgroup = TAKE_PTR(old->cgroup);
+                        e->unit = TAKE_PTR(old->unit);
+                }
+                old->taken = true;
+        }
+        set_rates(e, old, t->clk_tck);
+        return 0;
+}
+
+int ptable_scan(ProcTable *t, int64_t now_ms)
+{
+        int r = list_pids(t);
+        if (r < 0)
+                return r;
+
+        read_mem_total(t);
+        int64_t mono_ns = t->mono_ns(t->mono_userdata);
+
+        if (t->cap_next < t->n_pids) {
+                free(t->next);
+                t->cap_next = t->n_pids + t->n_pids / 4;
+                t->next = xnew(ProcEntry, t->cap_next);
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < t->n_pids; i++) {
+                ProcEntry *e = &t->next[n];
+                memset(e, 0, sizeof(*e));
+                r = scan_one(t, t->pids[i], mono_ns, e);
+                if (r < 0) {
+                        entry_done(e);
+                        continue;
+                }
+                n++;
+        }
+
+        /* Evict the processes that did not survive into this scan. */
+        for (size_t i = 0; i < t->n_cur; i++)
+                entry_done(&t->cur[i]);
+
+        ProcEntry *tmp = t->cur;
+        size_t tmp_cap = t->cap_cur;
+        t->cur = t->next;
+        t->cap_cur = t->cap_next;
+        t->n_cur = n;
+        t->next = tmp;
+        t->cap_next = tmp_cap;
+        hash_rebuild(t);
+
+        /* A changed /etc/passwd frees the old names: every entry is re-pointed below. */
+        (void) users_refresh(t->users);
+        for (size_t i = 0; i < n; i++) {
+                ProcEntry *e = &t->cur[i];
+                ProcInfo *p = &e->info;
+
+                p->user = users_name(t->users, p->uid);
+                if (e->cmdline && e->cmdline[0]) {
+                        p->cmdline = e->cmdline;
+                } else {
+                        size_t len = strnlen(p->comm, sizeof(p->comm));
+                        e->bracket[0] = '[';
+                        memcpy(e->bracket + 1, p->comm, len);
+                        e->bracket[len + 1] = ']';
+                        e->bracket[len + 2] = '\0';
+                        p->cmdline = e->bracket;
+                }
+                p->cgroup = e->cgroup;
+                p->unit = e->unit;
+        }
+        t->sample_ms = now_ms;
+        t->scans++;
+        return 0;
+}
+
+size_t ptable_count(const ProcTable *t)
+{
+        return t->n_cur;
+}
+
+const ProcInfo *ptable_get(const ProcTable *t, size_t i)
+{
+        return i < t->n_cur ? &t->cur[i].info : NULL;
+}
+
+const ProcInfo *ptable_find(const ProcTable *t, pid_t pid)
+{
+        ProcEntry *e = lookup(t, pid);
+        return e ? &e->info : NULL;
+}
+
+int64_t ptable_sample_time_ms(const ProcTable *t)
+{
+        return t->sample_ms;
+}
+
+uint64_t ptable_mem_total_bytes(const ProcTable *t)
+{
+        return t->mem_total_bytes;
+}
+
+PtableSort ptable_sort_from_string(const char *s)
+{
+        static const char *const names[_PTABLE_SORT_MAX] = {
+                [PTABLE_SORT_PID] = "pid", [PTABLE_SORT_CPU] = "cpu", [PTABLE_SORT_MEM] = "mem",
+                [PTABLE_SORT_IO] = "io",   [PTABLE_SORT_FDS] = "fds",
+        };
+        for (int i = 0; s && i < _PTABLE_SORT_MAX; i++)
+                if (strcmp(s, names[i]) == 0)
+                        return (PtableSort) i;
+        return _PTABLE_SORT_INVALID;
+}
+
+static double io_rate(const ProcInfo *p)
+{
+        return p->read_bytes_per_s + p->write_bytes_per_s; /* NaN if either is */
+}
+
+/* Descending by value, unknown (NaN) last. 0 on a tie. */
+static int cmp_desc(double a, double b)
+{
+        bool na = isnan(a), nb = isnan(b);
+        if (na || nb)
+                return na - nb;
+        return (a < b) - (a > b);
+}
+
+static int cmp_info(const ProcInfo *a, const ProcInfo *b, PtableSort key)
+{
+        int c = 0;
+
+        switch (key) {
+        case PTABLE_SORT_CPU:
+                c = cmp_desc(a->cpu_percent, b->cpu_percent);
+                break;
+        case PTABLE_SORT_MEM:
+                c = (a->rss_bytes < b->rss_bytes) - (a->rss_bytes > b->rss_bytes);
+                break;
+        case PTABLE_SORT_IO:
+                c = cmp_desc(io_rate(a), io_rate(b));
+                break;
+        case PTABLE_SORT_FDS:
+                c = (a->fds < b->fds) - (a->fds > b->fds);
+                break;
+        default:
+                break;
+        }
+        return c ? c : (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+static int cmp_info_ptr(const void *a, const void *b, void *key)
+{
+        return cmp_info(*(const ProcInfo *const *) a, *(const ProcInfo *const *) b,
+                        *(PtableSort *) key);
+}
+
+void ptable_sorted(const ProcTable *t, PtableSort key, const ProcInfo **ret)
+{
+        for (size_t i = 0; i < t->n_cur; i++)
+                ret[i] = &t->cur[i].info;
+        if (key != PTABLE_SORT_PID) /* the table is in pid order already */
+                qsort_r(ret, t->n_cur, sizeof(*ret), cmp_info_ptr, &key);
+}
+
+static int cmp_index(const void *a, const void *b, void *userdata)
+{
+        const void **ctx = userdata;
+        const ProcTable *t = ctx[0];
+        PtableSort key = *(const PtableSort *) ctx[1];
+        return cmp_info(&t->cur[*(const uint32_t *) a].info, &t->cur[*(const uint32_t *) b].info,
+                        key);
+}
+
+typedef struct TreeFrame {
+        uint32_t i;
+        unsigned depth;
+        bool last;
+} TreeFrame;
+
+size_t ptable_tree(const ProcTable *t, pid_t root, PtableSort key, ProcTreeNode *ret)
+{
+        size_t n = t->n_cur, filled = 0;
+        const void *ctx[2] = {t, &key};
+
+        if (n == 0)
+                return 0;
+
+        /* Children lists in CSR form: kids[start[i] .. start[i+1]) are the children of i.
+         * Slot n of parent[] collects the roots. */
+        _cleanup_free_ uint32_t *parent = xnew(uint32_t, n);
+        _cleanup_free_ uint32_t *start = xnew0(uint32_t, n + 2);
+        _cleanup_free_ uint32_t *kids = xnew(uint32_t, n);
+        _cleanup_free_ bool *seen = xnew0(bool, n);
+        _cleanup_free_ TreeFrame *stack = xnew(TreeFrame, n);
+
+        for (size_t i = 0; i < n; i++) {
+                const ProcInfo *p = &t->cur[i].info;
+                ProcEntry *pe = p->ppid != p->pid ? lookup(t, p->ppid) : NULL;
+                parent[i] = pe ? (uint32_t) (pe - t->cur) : (uint32_t) n;
+                start[parent[i] + 1]++;
+        }
+        for (size_t i = 1; i <= n + 1; i++)
+                start[i] += start[i - 1];
+        {
+                _cleanup_free_ uint32_t *fill = xmemdup(start, (n + 1) * sizeof(uint32_t));
+                for (size_t i = 0; i < n; i++)
+                        kids[fill[parent[i]]++] = (uint32_t) i;
+        }
+        for (size_t i = 0; i <= n; i++)
+                qsort_r(kids + start[i], start[i + 1] - start[i], sizeof(uint32_t), cmp_index, ctx);
+
+        /* Depth-first from each root. A ppid cycle (impossible in the kernel, possible in
+         * a hostile fixture) is reached from no root: its lowest member starts a tree. */
+        uint32_t r_next = start[n];
+        size_t leftover = 0;
+        for (;;) {
+                size_t sp = 0;
+
+                if (root > 0) {
+                        ProcEntry *re = lookup(t, root);
+                        if (!re)
+                                return 0;
+                        stack[sp++] = (TreeFrame){(uint32_t) (re - t->cur), 0, true};
+                } else if (r_next < start[n + 1]) {
+                        stack[sp++] = (TreeFrame){kids[r_next], 0, r_next + 1 == start[n + 1]};
+                        r_next++;
+                } else {
+                        while (leftover < n && seen[leftover])
+                                leftover++;
+                        if (leftover == n)
+                                break;
+                        stack[sp++] = (TreeFrame){(uint32_t) leftover, 0, true};
+                }
+
+                while (sp > 0) {
+                        TreeFrame f = stack[--sp];
+                        if (seen[f.i])
+                                continue;
+                        seen[f.i] = true;
+                        ret[filled++] = (ProcTreeNode){&t->cur[f.i].info, f.depth, f.last};
+                        /* push in reverse so that the first child pops first; each process
+                         * is pushed at most once (by its one parent), so n slots suffice */
+                        for (uint32_t k = start[f.i + 1]; k > start[f.i]; k--)
+                                if (!seen[kids[k - 1]] && sp < n)
+                                        stack[sp++] = (TreeFrame){kids[k - 1], f.depth + 1,
+                                                                  k == start[f.i + 1]};
+                }
+                if (root > 0)
+                        break;
+        }
+        return filled;
+}
+
+void proc_info_foreach_metric(const ProcInfo *p, MetricFn fn, void *userdata)
+{
+        char pid[12];
+        format_pid(p->pid, pid);
+        const char *const labels[] = {"pid", pid, "comm", p->comm, NULL};
+        const struct {
+                const char *name;
+                double value;
+        } m[] = {
+                {"process_cpu_percent", p->cpu_percent},
+                {"process_resident_memory_bytes", (double) p->rss_bytes},
+                {"process_virtual_memory_bytes", (double) p->vsz_bytes},
+                {"process_memory_percent", p->mem_percent},
+                {"process_read_bytes_per_second", p->read_bytes_per_s},
+                {"process_write_bytes_per_second", p->write_bytes_per_s},
+                {"process_open_fds", p->fds >= 0 ? (double) p->fds : NAN},
+                {"process_threads", (double) p->threads},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(m); i++)
+                if (!isnan(m[i].value))
+                        fn(userdata, m[i].name, labels, m[i].value);
+}

@@ -1,0 +1,469 @@
+/* The process table over fixture trees (collect/proc-cases), over a scratch tree rewritten
+ * between scans (CPU% and I/O rates, pid reuse, the cache), and over the real /proc. */
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect/ptable.h"
+#include "collect/users.h"
+#include "core/alloc.h"
+#include "test-util.h"
+
+/* cmocka 1.1.7 (Debian 12) has no assert_double_equal. */
+#define assert_near(a, b, eps)                                                \
+        do {                                                                  \
+                double _a_ = (a), _b_ = (b);                                  \
+                if (!(fabs(_a_ - _b_) <= (eps)))                              \
+                        fail_msg("%s = %.17g, expected %.17g", #a, _a_, _b_); \
+        } while (0)
+
+static int64_t fake_now_ns;
+
+static int64_t fake_clock(void *userdata)
+{
+        (void) userdata;
+        return fake_now_ns;
+}
+
+static uint64_t page_size(void)
+{
+        return (uint64_t) sysconf(_SC_PAGESIZE);
+}
+
+static ProcTable *open_fixture(const char *rel, unsigned fields)
+{
+        _cleanup_free_ char *root = test_data_path(rel);
+        _cleanup_free_ char *passwd = test_data_path("collect/proc-cases/passwd");
+        ProcTable *t = NULL;
+
+        assert_int_equal(ptable_new(root, &t), 0);
+        ptable_set_fields(t, fields);
+        ptable_set_passwd_path(t, passwd);
+        ptable_set_clock(t, fake_clock, NULL);
+        return t;
+}
+
+static void test_ptable_scan_cases(void **state)
+{
+        static const pid_t want[] = {1, 2, 300, 500, 700, 800, 900, 901, 902, 4242};
+        ProcTable *t =
+                open_fixture("collect/proc-cases", PTABLE_FIELDS_DEFAULT | PTABLE_FIELD_STATUS);
+        const ProcInfo *p;
+
+        (void) state;
+        fake_now_ns = 1000;
+        assert_int_equal(ptable_scan(t, 1795309999000), 0);
+        assert_int_equal(ptable_sample_time_ms(t), 1795309999000);
+        assert_int_equal(ptable_mem_total_bytes(t), UINT64_C(8000000) * 1024);
+
+        /* 600 has a stat and nothing else: it went away while being read. */
+        assert_int_equal(ptable_count(t), ELEMENTSOF(want));
+        for (size_t i = 0; i < ELEMENTSOF(want); i++)
+                assert_int_equal(ptable_get(t, i)->pid, want[i]);
+        assert_null(ptable_get(t, ELEMENTSOF(want)));
+        assert_null(ptable_find(t, 600));
+        assert_null(ptable_find(t, 3));
+
+        p = ptable_find(t, 4242);
+        assert_non_null(p);
+        assert_int_equal(p->ppid, 1);
+        assert_int_equal(p->state, 'R');
+        assert_string_equal(p->comm, "a) b (c");
+        assert_string_equal(p->cmdline, "./a) b (c --flag x?y");
+        assert_false(p->cmdline_truncated);
+        assert_int_equal(p->uid, 33); /* effective, from status */
+        assert_int_equal(p->uid_real, 1000);
+        assert_string_equal(p->user, "www-data");
+        assert_int_equal(p->nice, 5);
+        assert_int_equal(p->priority, 25);
+        assert_int_equal(p->threads, 4);
+        assert_int_equal(p->processor, 1);
+        assert_int_equal(p->starttime_ticks, 12345);
+        assert_int_equal(p->start_time_ms,
+                         UINT64_C(1795305453000) + 12345 * 1000 / (uint64_t) sysconf(_SC_CLK_TCK));
+        assert_int_equal(p->cpu_ticks, 10);
+        assert_true(isnan(p->cpu_percent));
+        assert_int_equal(p->rss_bytes, 256 * page_size());
+        assert_int_equal(p->vsz_bytes, 1048576);
+        assert_int_equal(p->swap_bytes, 16 * 1024);
+        assert_near(p->mem_percent, 256.0 * (double) page_size() / 8192000000.0 * 100, 1e-12);
+        assert_int_equal(p->minflt, 11);
+        assert_int_equal(p->majflt, 2);
+        assert_true(p->io_known);
+        assert_int_equal(p->read_bytes, 4096);
+        assert_int_equal(p->write_bytes, 0);
+        assert_int_equal(p->rchar, 111);
+        assert_int_equal(p->wchar, 222);
+        assert_true(isnan(p->read_bytes_per_s));
+        assert_true(isnan(p->write_bytes_per_s));
+        assert_int_equal(p->fds, 5);
+        assert_string_equal(p->cgroup, "/user.slice/user-1000.slice/session-2.scope");
+        assert_string_equal(p->unit, "session-2.scope");
+        assert_false(p->kernel_thread);
+
+        p = ptable_find(t, 300); /* kernel thread */
+        assert_true(p->kernel_thread);
+        assert_int_equal(p->state, 'I');
+        assert_int_equal(p->ppid, 2);
+        assert_string_equal(p->cmdline, "[kworker/0:1-events]");
+        assert_int_equal(p->fds, 0);
+        assert_string_equal(p->cgroup, "/");
+        assert_null(p->unit);
+        assert_string_equal(p->user, "root");
+
+        p = ptable_find(t, 500); /* zombie */
+        assert_int_equal(p->state, 'Z');
+        assert_string_equal(p->cmdline, "[defunct]");
+        assert_string_equal(p->unit, "foo.service");
+
+        p = ptable_find(t, 700); /* io unreadable */
+        assert_false(p->io_known);
+        assert_true(isnan(p->read_bytes_per_s));
+        assert_int_equal(p->fds, 1);
+        assert_string_equal(p->unit, "secret.service");
+
+        p = ptable_find(t, 800);
+        assert_true(p->cmdline_truncated);
+        assert_int_equal(strlen(p->cmdline), PROC_CMDLINE_MAX);
+
+        assert_string_equal(ptable_find(t, 900)->unit, "nginx.service");
+        assert_string_equal(ptable_find(t, 901)->unit, "cron.service");
+        assert_string_equal(ptable_find(t, 902)->user, "4321"); /* not in passwd */
+        assert_string_equal(ptable_find(t, 1)->cmdline, "/sbin/init splash");
+        assert_string_equal(ptable_find(t, 1)->unit, "init.scope");
+
+        ptable_free(t);
+}
+
+static void test_ptable_fields_off(void **state)
+{
+        ProcTable *t = open_fixture("collect/proc-cases", 0);
+        const ProcInfo *p;
+
+        (void) state;
+        assert_int_equal(ptable_scan(t, 1), 0);
+        /* Without io, fd and cgroup reads 600 is not caught leaving: stat was readable. */
+        assert_non_null(ptable_find(t, 600));
+        p = ptable_find(t, 4242);
+        assert_false(p->io_known);
+        assert_int_equal(p->fds, -1);
+        assert_null(p->cgroup);
+        assert_null(p->unit);
+        assert_string_equal(p->cmdline, "[a) b (c]");
+        assert_int_equal(p->uid, p->uid_real);
+        ptable_free(t);
+}
+
+static void test_ptable_sorted_and_tree(void **state)
+{
+        ProcTable *t = open_fixture("collect/proc-cases", PTABLE_FIELDS_DEFAULT);
+        _cleanup_free_ const ProcInfo **sorted = NULL;
+        _cleanup_free_ ProcTreeNode *tree = NULL;
+        size_t n;
+
+        (void) state;
+        assert_int_equal(ptable_scan(t, 1), 0);
+        n = ptable_count(t);
+        sorted = xnew(const ProcInfo *, n);
+        tree = xnew(ProcTreeNode, n);
+
+        ptable_sorted(t, PTABLE_SORT_MEM, sorted);
+        assert_int_equal(sorted[0]->pid, 1);    /* 3000 pages */
+        assert_int_equal(sorted[1]->pid, 4242); /* 256 */
+        assert_int_equal(sorted[2]->pid, 700);  /* 10 */
+        assert_int_equal(sorted[3]->pid, 2);    /* the zero ones by pid */
+
+        ptable_sorted(t, PTABLE_SORT_FDS, sorted);
+        assert_int_equal(sorted[0]->pid, 4242);
+        assert_int_equal(sorted[1]->pid, 1);
+
+        /* CPU is unknown for all after one scan: pid order. */
+        ptable_sorted(t, PTABLE_SORT_CPU, sorted);
+        for (size_t i = 0; i < n; i++)
+                assert_ptr_equal(sorted[i], ptable_get(t, i));
+
+        assert_int_equal(ptable_sort_from_string("io"), PTABLE_SORT_IO);
+        assert_int_equal(ptable_sort_from_string("nope"), _PTABLE_SORT_INVALID);
+
+        static const struct {
+                pid_t pid;
+                unsigned depth;
+                bool last;
+        } want[] = {
+                {1, 0, false},   {500, 1, false}, {700, 1, false}, {800, 1, false}, {900, 1, false},
+                {901, 1, false}, {902, 1, false}, {4242, 1, true}, {2, 0, true},    {300, 1, true},
+        };
+        assert_int_equal(ptable_tree(t, 0, PTABLE_SORT_PID, tree), ELEMENTSOF(want));
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                assert_int_equal(tree[i].proc->pid, want[i].pid);
+                assert_int_equal(tree[i].depth, want[i].depth);
+                assert_int_equal(tree[i].last_child, want[i].last);
+        }
+
+        /* Siblings in key order: by memory 4242 (256 pages) comes first under 1. */
+        assert_int_equal(ptable_tree(t, 0, PTABLE_SORT_MEM, tree), n);
+        assert_int_equal(tree[1].proc->pid, 4242);
+
+        assert_int_equal(ptable_tree(t, 2, PTABLE_SORT_PID, tree), 2);
+        assert_int_equal(tree[0].proc->pid, 2);
+        assert_int_equal(tree[1].proc->pid, 300);
+        assert_int_equal(tree[1].depth, 1);
+        assert_int_equal(ptable_tree(t, 12345, PTABLE_SORT_PID, tree), 0);
+        ptable_free(t);
+}
+
+/* A scratch tree the test rewrites between scans. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+}
+
+static void write_proc(const char *root, pid_t pid, const char *comm, uint64_t utime,
+                       uint64_t stime, uint64_t start, uint64_t read_bytes, const char *cmdline)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/%d", root, (int) pid);
+        _cleanup_free_ char *fd = xasprintf("%s/fd", dir);
+        _cleanup_free_ char *stat = xasprintf(
+                "%d (%s) S 1 1 1 0 -1 4194560 0 0 0 0 %llu %llu 0 0 20 0 1 0 %llu 1000 10 "
+                "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+                (int) pid, comm, (unsigned long long) utime, (unsigned long long) stime,
+                (unsigned long long) start);
+        _cleanup_free_ char *io = xasprintf("rchar: 0\nwchar: 0\nsyscr: 0\nsyscw: 0\n"
+                                            "read_bytes: %llu\nwrite_bytes: 0\n"
+                                            "cancelled_write_bytes: 0\n",
+                                            (unsigned long long) read_bytes);
+
+        (void) mkdir(dir, 0755);
+        (void) mkdir(fd, 0755);
+        write_file(dir, "stat", stat);
+        write_file(dir, "io", io);
+        /* '|' stands for the NUL between arguments */
+        _cleanup_free_ char *args = xstrdup(cmdline);
+        for (char *c = args; *c; c++)
+                if (*c == '|')
+                        *c = '\0';
+        _cleanup_free_ char *path = xasprintf("%s/cmdline", dir);
+        _cleanup_close_ int cfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_int_equal(write(cfd, args, strlen(cmdline)), (ssize_t) strlen(cmdline));
+        write_file(dir, "cgroup", "0::/system.slice/x.service\n");
+}
+
+static void test_ptable_rates_and_cache(void **state)
+{
+        _cleanup_free_ char *root = test_mkdtemp();
+        ProcTable *t = NULL;
+        const ProcInfo *p;
+        double tck = (double) sysconf(_SC_CLK_TCK);
+
+        (void) state;
+        write_file(root, "stat", "cpu 0 0 0 0\nbtime 1700000000\n");
+        write_file(root, "meminfo", "MemTotal: 1000 kB\n");
+        write_proc(root, 10, "worker", 100, 50, 500, 0, "worker|--a");
+        write_proc(root, 11, "short", 0, 0, 600, 0, "short");
+
+        assert_int_equal(ptable_new(root, &t), 0);
+        ptable_set_clock(t, fake_clock, NULL);
+        fake_now_ns = INT64_C(5000000000);
+        assert_int_equal(ptable_scan(t, 1), 0);
+        p = ptable_find(t, 10);
+        assert_true(isnan(p->cpu_percent));
+        assert_string_equal(p->cmdline, "worker --a");
+        assert_int_equal(p->start_time_ms, 1700000000000 + (uint64_t) (500 * 1000 / tck));
+
+        /* +100 ticks over 2 s, +4096 bytes read. The cmdline changes on disk but comm does
+         * not: the cached one stays (until its refresh turn). 11 goes away. */
+        write_proc(root, 10, "worker", 150, 100, 500, 4096, "changed");
+        _cleanup_free_ char *dead = xasprintf("%s/11", root);
+        test_rm_rf(dead);
+        fake_now_ns += INT64_C(2000000000);
+        assert_int_equal(ptable_scan(t, 2), 0);
+        assert_int_equal(ptable_count(t), 1);
+        assert_null(ptable_find(t, 11));
+        p = ptable_find(t, 10);
+        assert_near(p->cpu_percent, 100.0 / tck / 2.0 * 100.0, 1e-9);
+        assert_near(p->read_bytes_per_s, 2048.0, 1e-9);
+        assert_near(p->write_bytes_per_s, 0.0, 1e-9);
+        assert_string_equal(p->cmdline, "worker --a");
+
+        /* exec: comm changes, so cmdline is read again; same start time, rates go on. */
+        write_proc(root, 10, "newprog", 150, 100, 500, 4096, "newprog|x");
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 3), 0);
+        p = ptable_find(t, 10);
+        assert_string_equal(p->cmdline, "newprog x");
+        assert_near(p->cpu_percent, 0.0, 1e-9);
+
+        /* pid reuse: a new start time is a new process, nothing carried over. */
+        write_proc(root, 10, "newprog", 1, 1, 900, 0, "other");
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 4), 0);
+        p = ptable_find(t, 10);
+        assert_true(isnan(p->cpu_percent));
+        assert_true(isnan(p->read_bytes_per_s));
+        assert_string_equal(p->cmdline, "other");
+
+        /* Emission: only known values. */
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 5), 0);
+        ptable_free(t);
+        test_rm_rf(root);
+}
+
+typedef struct Seen {
+        unsigned n;
+        double cpu, fds;
+        const char *pid, *comm;
+} Seen;
+
+static void collect_metric(void *userdata, const char *name, const char *const *labels,
+                           double value)
+{
+        Seen *s = userdata;
+        s->n++;
+        assert_string_equal(labels[0], "pid");
+        assert_string_equal(labels[1], "4242");
+        assert_string_equal(labels[2], "comm");
+        assert_string_equal(labels[3], "a) b (c");
+        assert_null(labels[4]);
+        if (strcmp(name, "process_cpu_percent") == 0)
+                s->cpu = value;
+        else if (strcmp(name, "process_open_fds") == 0)
+                s->fds = value;
+}
+
+static void test_proc_info_foreach_metric(void **state)
+{
+        ProcTable *t = open_fixture("collect/proc-cases", PTABLE_FIELDS_DEFAULT);
+        Seen s = {.cpu = -1, .fds = -1};
+
+        (void) state;
+        fake_now_ns = 0;
+        assert_int_equal(ptable_scan(t, 1), 0);
+        proc_info_foreach_metric(ptable_find(t, 4242), collect_metric, &s);
+        assert_int_equal(s.n, 5); /* no cpu nor rates before a second scan */
+        assert_near(s.fds, 5, 0);
+        assert_near(s.cpu, -1, 0);
+
+        fake_now_ns = INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 2), 0);
+        s.n = 0;
+        proc_info_foreach_metric(ptable_find(t, 4242), collect_metric, &s);
+        assert_int_equal(s.n, 8);
+        assert_near(s.cpu, 0, 0);
+        ptable_free(t);
+}
+
+static void test_users(void **state)
+{
+        _cleanup_free_ char *dir = test_mkdtemp();
+        _cleanup_free_ char *path = xasprintf("%s/passwd", dir);
+        _cleanup_free_ char *fixture = test_data_path("collect/proc-cases/passwd");
+        Users *u = users_new(fixture);
+
+        (void) state;
+        assert_int_equal(users_refresh(u), 1);
+        assert_int_equal(users_refresh(u), 0);
+        assert_string_equal(users_name(u, 0), "root");
+        assert_string_equal(users_name(u, 1000), "alice"); /* first entry wins */
+        assert_string_equal(users_name(u, 4294967294u), "4294967294");
+        u = users_free(u);
+
+        u = users_new(path);
+        assert_int_equal(users_refresh(u), -ENOENT);
+        assert_string_equal(users_name(u, 33), "33");
+        write_file(dir, "passwd", "www:x:33:33::/:/bin/false\n");
+        assert_int_equal(users_refresh(u), 1);
+        assert_string_equal(users_name(u, 33), "www");
+        /* a rewrite of another size is seen even within the same mtime tick */
+        write_file(dir, "passwd", "www-data:x:33:33::/:/bin/false\n");
+        assert_int_equal(users_refresh(u), 1);
+        assert_string_equal(users_name(u, 33), "www-data");
+        users_free(u);
+        test_rm_rf(dir);
+}
+
+static void test_ptable_live(void **state)
+{
+        ProcTable *t = NULL;
+        const ProcInfo *p;
+        char comm[64] = "";
+        struct timespec a, b;
+
+        (void) state;
+        _cleanup_close_ int cfd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+        ssize_t n = read(cfd, comm, sizeof(comm) - 1);
+        assert_true(n > 1);
+        comm[n - 1] = '\0'; /* the newline */
+
+        assert_int_equal(ptable_new("/proc", &t), 0);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+        assert_int_equal(ptable_scan(t, 1), 0);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+        print_message("first scan: %zu processes, %.0f us CPU\n", ptable_count(t),
+                      (double) (b.tv_sec - a.tv_sec) * 1e6 +
+                              (double) (b.tv_nsec - a.tv_nsec) / 1e3);
+
+        p = ptable_find(t, getpid());
+        assert_non_null(p);
+        assert_int_equal(p->ppid, getppid());
+        assert_string_equal(p->comm, comm);
+        assert_int_equal(p->uid, geteuid());
+        assert_true(p->fds >= 3);
+        assert_true(p->io_known);
+        assert_true(p->rss_bytes > 0);
+        assert_non_null(p->cgroup);
+        assert_true(ptable_find(t, 1) != NULL);
+
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                for (;;)
+                        pause();
+        }
+        /* The child shows up once it exists; its comm is ours (no exec). */
+        assert_int_equal(ptable_scan(t, 2), 0);
+        p = ptable_find(t, child);
+        assert_non_null(p);
+        assert_int_equal(p->ppid, getpid());
+        assert_string_equal(p->comm, comm);
+        /* The count from stat() of fd/ (Linux >= 6.2) is the one a listing gives. */
+        _cleanup_free_ char *child_dir = xasprintf("/proc/%d", (int) child);
+        _cleanup_close_ int child_fd = open(child_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char dents[4096];
+        assert_int_equal(p->fds, proc_pid_count_fds(child_fd, dents, sizeof(dents)));
+        /* And our own entry now has a CPU figure. */
+        assert_false(isnan(ptable_find(t, getpid())->cpu_percent));
+
+        assert_int_equal(kill(child, SIGKILL), 0);
+        assert_int_equal(waitpid(child, NULL, 0), child);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+        assert_int_equal(ptable_scan(t, 3), 0);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+        print_message("steady scan: %zu processes, %.0f us CPU\n", ptable_count(t),
+                      (double) (b.tv_sec - a.tv_sec) * 1e6 +
+                              (double) (b.tv_nsec - a.tv_nsec) / 1e3);
+        assert_null(ptable_find(t, child));
+        ptable_free(t);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ptable_scan_cases),
+                cmocka_unit_test(test_ptable_fields_off),
+                cmocka_unit_test(test_ptable_sorted_and_tree),
+                cmocka_unit_test(test_ptable_rates_and_cache),
+                cmocka_unit_test(test_proc_info_foreach_metric),
+                cmocka_unit_test(test_users),
+                cmocka_unit_test(test_ptable_live),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
