@@ -48,6 +48,7 @@ int cli_collect_cycles(CliContext *ctx, Agent *a, unsigned count, int64_t interv
 {
         int64_t next = time_mono_ns();
 
+        agent_set_grid(a, interval_ms, false);
         int r = agent_prime(a, time_now_ms());
         if (r < 0)
                 return r;

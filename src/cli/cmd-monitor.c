@@ -126,6 +126,7 @@ int cmd_monitor(CliContext *ctx, int argc, char **argv)
                 log_error_errno(r, "cannot set up the event loop: %m");
                 return EXIT_UNKNOWN;
         }
+        agent_set_grid(a, interval_ms, true);
         (void) agent_prime(a, time_now_ms());
         r = loop_add_timer(l, interval_ms, true, false, on_timer, &m, NULL);
         if (r < 0) {

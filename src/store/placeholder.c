@@ -1,1 +1,0 @@
-int store_placeholder(void);int store_placeholder(void){return 0;}
