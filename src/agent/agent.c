@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/quantize.h"
 #include "core/alloc.h"
 #include "core/log.h"
-#include "agent/quantize.h"
 #include "core/time-util.h"
 
 /* Retry the real store after this, doubling up to the maximum. */
@@ -403,10 +403,10 @@ static int64_t cycle_timestamp(Agent *a, int64_t now_ms)
         if (a->grid_ms == 0)
                 return now_ms;
         if (a->grid_origin_ms == 0)
-                a->grid_origin_ms = a->grid_wall ? round_div(now_ms, a->grid_ms) * a->grid_ms
-                                                 : now_ms;
-        int64_t ts = a->grid_origin_ms +
-                     round_div(now_ms - a->grid_origin_ms, a->grid_ms) * a->grid_ms;
+                a->grid_origin_ms =
+                        a->grid_wall ? round_div(now_ms, a->grid_ms) * a->grid_ms : now_ms;
+        int64_t ts =
+                a->grid_origin_ms + round_div(now_ms - a->grid_origin_ms, a->grid_ms) * a->grid_ms;
         int64_t off = now_ms > ts ? now_ms - ts : ts - now_ms;
         return off <= a->grid_ms / 10 ? ts : now_ms;
 }
