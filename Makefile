@@ -37,13 +37,15 @@ fuzz-smoke: deps
 	@cmake --build --preset fuzz -j $(JOBS) --target fuzzers
 	tools/fuzz-smoke.sh build/fuzz 10
 
-check: deps check-format lint-banned test test-sanitize fuzz-smoke
+check: deps check-format lint test test-sanitize fuzz-smoke
 
 check-format:
 	@tools/check-format.sh
 
-lint-banned:
+# Mechanical rules of STYLE.md: no banned libc calls, no upward includes between layers.
+lint:
 	@tools/check-banned.sh
+	@tools/check-includes.sh
 
 format:
 	clang-format -i $(SOURCES)

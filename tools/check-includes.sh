@@ -1,0 +1,35 @@
+#!/bin/sh
+# Layers call only downwards (DESIGN.md "Source layout"): rejects a #include of a project
+# header from a layer the including layer may not use.
+set -eu
+cd "$(dirname "$0")/.."
+
+allowed() {
+        case $1 in
+        core) echo "core" ;;
+        collect) echo "core collect" ;;
+        store) echo "core store" ;;
+        agent) echo "core collect store agent" ;;
+        cli) echo "core collect store agent cli" ;;
+        *) echo "" ;;
+        esac
+}
+
+status=0
+for dir in src/*/; do
+        layer=$(basename "$dir")
+        ok=$(allowed "$layer")
+        for f in "$dir"*.[ch]; do
+                [ -e "$f" ] || continue
+                for inc in $(sed -n 's/^#include "\([a-z]*\)\/.*"/\1/p' "$f" | sort -u); do
+                        case " $ok " in
+                        *" $inc "*) ;;
+                        *)
+                                echo "$f: includes a '$inc' header, but layer '$layer' may only use: $ok" >&2
+                                status=1
+                                ;;
+                        esac
+                done
+        done
+done
+exit $status
