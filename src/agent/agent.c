@@ -76,9 +76,11 @@ static int open_real_store(Agent *a)
         return 0;
 }
 
+/* Where this cycle's samples go: the real store, unless samples are still waiting in memory
+ * (then behind them, so that each series stays in time order when they are moved over). */
 static Store *active_store(Agent *a)
 {
-        if (a->store)
+        if (a->store && !a->fallback)
                 return a->store;
         if (!a->fallback) {
                 _cleanup_free_ char *msg = NULL;
