@@ -2,6 +2,8 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -10,6 +12,16 @@
 /* 5 bits hold the leading-zero count, so larger counts are clamped: the extra zeros are then
  * sent as part of the meaningful bits (as in the paper). */
 #define LEADING_MAX 31u
+
+/* Integers of decimal values stay within ±(2^53 - 1), where every int64 is an exact double. */
+#define INT_LIMIT (INT64_C(1) << 53)
+
+/* Payload widths of the zig-zag integer delta buckets, after prefixes '0', '10', '110', '1110',
+ * '1111'. Tuned on bench/store-bytes.c: noisy 2-decimal percentages
+ * move by a few hundred hundredths per interval, byte counters by 2^12..2^30. */
+static const unsigned int_width[] = {6, 11, 20, 32, 64};
+
+static const double pow10_table[CHUNK_SCALE_MAX + 1] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
 
 static uint64_t double_bits(double v)
 {
@@ -27,10 +39,39 @@ static double bits_double(uint64_t b)
         return v;
 }
 
+/* Whether v is exactly n / 10^d for an integer |n| < 2^53 (the test the decoder's division
+ * must reproduce, see chunk.h); compares bit patterns, so -0.0 and NaN never pass. */
+static bool decimal_at(double v, unsigned d, int64_t *ret_n)
+{
+        double x = v * pow10_table[d];
+
+        if (!(fabs(x) < 0x1p53)) /* also NaN and ±Inf */
+                return false;
+        int64_t n = llround(x);
+        if (double_bits((double) n / pow10_table[d]) != double_bits(v))
+                return false;
+        *ret_n = n;
+        return true;
+}
+
+/* The scale rule after sample 0 and after an xor-sent sample (chunk.h): the smallest scale
+ * from the current one up at which v is decimal, with its n; otherwise nothing changes. */
+static void scale_follow(uint8_t *scale, int64_t *last_int, double v)
+{
+        unsigned from = *scale == CHUNK_SCALE_NONE ? 0 : *scale;
+
+        for (unsigned d = from; d <= CHUNK_SCALE_MAX; d++)
+                if (decimal_at(v, d, last_int)) {
+                        *scale = (uint8_t) d;
+                        return;
+                }
+}
+
 void chunk_encoder_init(ChunkEncoder *e)
 {
         assert(e);
         *e = (ChunkEncoder){
+                .scale = CHUNK_SCALE_NONE,
                 .leading = WINDOW_NONE,
         };
 }
@@ -97,31 +138,103 @@ static void put_dod(ChunkEncoder *e, uint64_t dod)
         }
 }
 
-static void put_value(ChunkEncoder *e, uint64_t bits)
+/* zig-zag: small magnitudes of either sign get small codes */
+static uint64_t zigzag(int64_t delta)
+{
+        return ((uint64_t) delta << 1) ^ (uint64_t) (delta >> 63);
+}
+
+static unsigned int_bucket(uint64_t z)
+{
+        unsigned k = 0;
+
+        while (k + 1 < ELEMENTSOF(int_width) && z >> int_width[k] != 0)
+                k++;
+        return k;
+}
+
+static unsigned int_delta_cost(int64_t delta)
+{
+        unsigned k = int_bucket(zigzag(delta));
+
+        return (k + 1 < ELEMENTSOF(int_width) ? k + 1 : k) + int_width[k];
+}
+
+static void put_int_delta(ChunkEncoder *e, int64_t delta)
+{
+        uint64_t z = zigzag(delta);
+        unsigned k = int_bucket(z);
+        /* k ones and a zero; the last bucket's ones need no zero */
+        if (k + 1 < ELEMENTSOF(int_width))
+                put_bits(e, ((UINT64_C(1) << k) - 1) << 1, k + 1);
+        else
+                put_bits(e, (UINT64_C(1) << k) - 1, k);
+        put_bits(e, z, int_width[k]);
+}
+
+static bool xor_fits_window(const ChunkEncoder *e, uint64_t x)
+{
+        return e->leading != WINDOW_NONE &&
+               MIN((unsigned) __builtin_clzll(x), LEADING_MAX) >= e->leading &&
+               (unsigned) __builtin_ctzll(x) >= e->trailing;
+}
+
+/* The bits put_xor() would write. */
+static unsigned xor_cost(const ChunkEncoder *e, uint64_t x)
+{
+        if (xor_fits_window(e, x))
+                return 1 + 64u - e->leading - e->trailing;
+        return 1 + 5 + 6 + 64u - MIN((unsigned) __builtin_clzll(x), LEADING_MAX) -
+               (unsigned) __builtin_ctzll(x);
+}
+
+/* A value that differs from the previous one: '0' + the bits in the window, or '1' + a new
+ * window. */
+static void put_xor(ChunkEncoder *e, uint64_t bits)
 {
         uint64_t x = bits ^ e->last_value;
-
-        if (x == 0) {
-                put_bits(e, 0, 1);
-                return;
-        }
-
         unsigned leading = MIN((unsigned) __builtin_clzll(x), LEADING_MAX);
         unsigned trailing = (unsigned) __builtin_ctzll(x);
 
-        if (e->leading != WINDOW_NONE && leading >= e->leading && trailing >= e->trailing) {
-                put_bits(e, 2, 2);
+        assert(x != 0);
+        if (xor_fits_window(e, x)) {
+                put_bits(e, 0, 1);
                 put_bits(e, x >> e->trailing, 64u - e->leading - e->trailing);
                 return;
         }
 
         unsigned sig = 64 - leading - trailing;
-        put_bits(e, 3, 2);
+        put_bits(e, 1, 1);
         put_bits(e, leading, 5);
         put_bits(e, sig & 63u, 6); /* sig is 1..64; 64 is sent as 0 */
         put_bits(e, x >> trailing, sig);
         e->leading = (uint8_t) leading;
         e->trailing = (uint8_t) trailing;
+}
+
+static void put_value(ChunkEncoder *e, double v, uint64_t bits)
+{
+        int64_t n;
+
+        if (bits == e->last_value) {
+                put_bits(e, 0, 1); /* the scale state stays as it is */
+                return;
+        }
+        if (e->scale != CHUNK_SCALE_NONE) {
+                /* Integers with binary trailing zeros (bytes counted in KiB, sectors of 512)
+                 * keep those zeros in n but not in the xor window: send the shorter code. */
+                if (decimal_at(v, e->scale, &n) &&
+                    int_delta_cost(n - e->last_int) <= xor_cost(e, bits ^ e->last_value)) {
+                        put_bits(e, 2, 2);
+                        put_int_delta(e, n - e->last_int); /* both within ±2^53: no overflow */
+                        e->last_int = n;
+                        return;
+                }
+                put_bits(e, 3, 2);
+        } else
+                put_bits(e, 1, 1);
+        put_xor(e, bits);
+        scale_follow(&e->scale, &e->last_int, v);
 }
 
 int chunk_append(ChunkEncoder *e, int64_t ts_ms, double v)
@@ -135,6 +248,9 @@ int chunk_append(ChunkEncoder *e, int64_t ts_ms, double v)
         if (e->count == 0) {
                 put_bits(e, (uint64_t) ts_ms, 64);
                 put_bits(e, bits, 64);
+                e->scale = CHUNK_SCALE_NONE;
+                scale_follow(&e->scale, &e->last_int, v);
+                put_bits(e, e->scale, 3);
                 e->first_ts = ts_ms;
                 e->last_delta = 0;
         } else {
@@ -143,7 +259,7 @@ int chunk_append(ChunkEncoder *e, int64_t ts_ms, double v)
                 /* Unsigned: the gap between INT64_MIN and INT64_MAX does not fit an int64. */
                 uint64_t delta = (uint64_t) ts_ms - (uint64_t) e->last_ts;
                 put_dod(e, delta - e->last_delta);
-                put_value(e, bits);
+                put_value(e, v, bits);
                 e->last_delta = delta;
         }
         e->last_ts = ts_ms;
@@ -187,6 +303,7 @@ int chunk_iter_init(ChunkIter *it, const uint8_t *data, size_t len, uint32_t cou
                 /* a buffer of more than 2^61 bytes cannot exist, so this cannot overflow */
                 .len_bits = (uint64_t) len * 8,
                 .count = count,
+                .scale = CHUNK_SCALE_NONE,
                 .leading = WINDOW_NONE,
         };
         return 0;
@@ -264,20 +381,32 @@ static int get_dod(ChunkIter *it, uint64_t *ret)
         return 0;
 }
 
-static int get_value(ChunkIter *it, uint64_t *ret)
+static int get_int_delta(ChunkIter *it, int64_t *ret)
 {
-        unsigned prefix;
-        uint64_t x, leading, sig;
+        unsigned k;
+        uint64_t z;
         int r;
 
-        r = get_prefix(it, 2, &prefix);
+        r = get_prefix(it, (unsigned) ELEMENTSOF(int_width) - 1, &k);
         if (r < 0)
                 return r;
-        if (prefix == 0) {
-                *ret = it->last_value;
-                return 0;
-        }
-        if (prefix == 1) {
+        r = get_bits(it, int_width[k], &z);
+        if (r < 0)
+                return r;
+        *ret = (int64_t) ((z >> 1) ^ (0 - (z & 1)));
+        return 0;
+}
+
+/* The counterpart of put_xor(), after its prefix. */
+static int get_xor(ChunkIter *it, uint64_t *ret)
+{
+        uint64_t new_window, x, leading, sig;
+        int r;
+
+        r = get_bits(it, 1, &new_window);
+        if (r < 0)
+                return r;
+        if (!new_window) {
                 if (it->leading == WINDOW_NONE)
                         return -EBADMSG; /* the encoder never reuses a window it has not sent */
         } else {
@@ -305,6 +434,60 @@ static int get_value(ChunkIter *it, uint64_t *ret)
         return 0;
 }
 
+static int get_value(ChunkIter *it, uint64_t *ret)
+{
+        unsigned prefix;
+        int64_t n, delta;
+        uint64_t bits;
+        int r;
+
+        /* '0' repeat, then '1' xor without a scale; '10' decimal, '11' xor with one */
+        r = get_prefix(it, it->scale == CHUNK_SCALE_NONE ? 1 : 2, &prefix);
+        if (r < 0)
+                return r;
+        if (prefix == 0) {
+                *ret = it->last_value;
+                return 0;
+        }
+        if (prefix == 1 && it->scale != CHUNK_SCALE_NONE) {
+                r = get_int_delta(it, &delta);
+                if (r < 0)
+                        return r;
+                /* |last_int| < 2^53, so only a delta within ±2^54 can land inside */
+                if (delta <= -2 * INT_LIMIT || delta >= 2 * INT_LIMIT)
+                        return -EBADMSG;
+                n = it->last_int + delta;
+                if (n <= -INT_LIMIT || n >= INT_LIMIT)
+                        return -EBADMSG;
+                bits = double_bits((double) n / pow10_table[it->scale]);
+                if (bits == it->last_value)
+                        return -EBADMSG; /* the encoder sends a repeat as '0' */
+                it->last_int = n;
+                *ret = bits;
+                return 0;
+        }
+
+        r = get_xor(it, &bits);
+        if (r < 0)
+                return r;
+        scale_follow(&it->scale, &it->last_int, bits_double(bits));
+        *ret = bits;
+        return 0;
+}
+
+static int get_scale(ChunkIter *it, uint64_t bits)
+{
+        uint64_t scale;
+
+        int r = get_bits(it, 3, &scale);
+        if (r < 0)
+                return r;
+        it->scale = (uint8_t) scale;
+        if (scale != CHUNK_SCALE_NONE && !decimal_at(bits_double(bits), it->scale, &it->last_int))
+                return -EBADMSG; /* n_prev would be undefined */
+        return 0;
+}
+
 static int iter_step(ChunkIter *it, int64_t *ret_ts, uint64_t *ret_bits)
 {
         uint64_t ts_bits, bits, dod;
@@ -315,6 +498,9 @@ static int iter_step(ChunkIter *it, int64_t *ret_ts, uint64_t *ret_bits)
                 if (r < 0)
                         return r;
                 r = get_bits(it, 64, &bits);
+                if (r < 0)
+                        return r;
+                r = get_scale(it, bits);
                 if (r < 0)
                         return r;
                 it->last_delta = 0;
@@ -397,6 +583,8 @@ int chunk_encoder_restore(ChunkEncoder *e, const uint8_t *data, size_t len, uint
         e->last_ts = it.last_ts;
         e->last_delta = it.last_delta;
         e->last_value = it.last_value;
+        e->last_int = it.last_int;
+        e->scale = it.scale;
         e->leading = it.leading;
         e->trailing = it.trailing;
         return 0;
