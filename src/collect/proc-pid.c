@@ -109,6 +109,41 @@ int proc_pid_parse_stat(const ProcBuf *b, ProcPidStat *ret)
         return 0;
 }
 
+int proc_pid_parse_statm(const ProcBuf *b, ProcPidStatm *ret)
+{
+        uint64_t v[7];
+        const char *p;
+
+        if (!b->data || b->len == 0)
+                return -EINVAL;
+
+        /* "size resident shared text lib data dt\n" (fs/proc/array.c proc_pid_statm()) */
+        p = b->data;
+        for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+                int r = parse_u64(&p, &v[i]);
+                if (r < 0)
+                        return r;
+                if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\0')
+                        return -EINVAL; /* "12x": not a number field */
+        }
+        parse_skip_blanks(&p);
+        if (*p == '\n')
+                p++;
+        if (*p != '\0' || (size_t) (p - b->data) != b->len)
+                return -EINVAL; /* trailing text or an embedded NUL */
+
+        *ret = (ProcPidStatm){
+                .size_pages = v[0],
+                .resident_pages = v[1],
+                .shared_pages = v[2],
+                .text_pages = v[3],
+                .lib_pages = v[4],
+                .data_pages = v[5],
+                .dt_pages = v[6],
+        };
+        return 0;
+}
+
 /* The value after "Key:" on the current line, in kB, as bytes. */
 static int status_kb(const char *p, uint64_t *ret)
 {

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -20,8 +21,35 @@
 /* getdents64 buffer for /proc and fd/ listings: 32 KiB takes ~1,000 /proc entries per call. */
 #define DENTS_SIZE ((size_t) 32 << 10)
 
+/* The files read every scan whose descriptors an entry keeps between scans. fd/ is kept as
+ * an O_PATH descriptor for fstat() (see count_fds()). */
+typedef enum KeptFile {
+        KEPT_STAT,
+        KEPT_STATM,
+        KEPT_IO,
+        KEPT_FD_DIR,
+        _KEPT_MAX,
+} KeptFile;
+
+static const char *const kept_name[_KEPT_MAX] = {
+        [KEPT_STAT] = "stat",
+        [KEPT_STATM] = "statm",
+        [KEPT_IO] = "io",
+        [KEPT_FD_DIR] = "fd",
+};
+
+/* Descriptors left to the rest of the program: at least this many, or a quarter of the
+ * limit if that is more. */
+#define FD_RESERVE_MIN ((size_t) 256)
+/* After EMFILE/ENFILE has cut the budget, each clean scan gives back this many. */
+#define FD_BUDGET_REGROW ((size_t) 256)
+
 typedef struct ProcEntry {
         ProcInfo info;
+        /* /proc/<pid> and its files of kept[], open across scans (-1 when not). Counted in
+         * ProcTable.kept_fds; the entry owns them (entry_close_fds()). */
+        int dir_fd;
+        int kept[_KEPT_MAX];
         int64_t mono_ns;                 /* when it was sampled */
         char *cmdline;                   /* owned; NULL when empty or not read */
         char *cgroup;                    /* owned */
@@ -43,6 +71,7 @@ struct ProcTable {
 
         ProcEntry *cur, *next; /* the last scan, and the one being built */
         size_t n_cur, cap_cur, cap_next;
+        size_t n_next; /* entries of next completed so far in this scan */
         int32_t *hash; /* index into cur, -1 empty; open addressing on pid */
         size_t hash_cap;
 
@@ -52,6 +81,11 @@ struct ProcTable {
         void *mono_userdata;
         int64_t sample_ms;
         uint64_t scans;
+
+        size_t kept_fds;      /* descriptors held by entries of cur and next */
+        size_t fd_budget;     /* cap on kept_fds now */
+        size_t fd_budget_max; /* from RLIMIT_NOFILE at ptable_new() */
+        bool fd_starved;      /* EMFILE/ENFILE seen during this scan */
 };
 
 static int64_t default_mono_ns(void *userdata)
@@ -97,8 +131,42 @@ static ProcEntry *lookup(const ProcTable *t, pid_t pid)
         }
 }
 
-static void entry_done(ProcEntry *e)
+static void entry_init(ProcEntry *e)
 {
+        memset(e, 0, sizeof(*e));
+        e->dir_fd = -1;
+        for (size_t k = 0; k < _KEPT_MAX; k++)
+                e->kept[k] = -1;
+}
+
+static void close_kept(ProcTable *t, int *fd)
+{
+        if (*fd < 0)
+                return;
+        (void) close(*fd);
+        *fd = -1;
+        assert(t->kept_fds > 0);
+        t->kept_fds--;
+}
+
+static void entry_close_fds(ProcTable *t, ProcEntry *e)
+{
+        close_kept(t, &e->dir_fd);
+        for (size_t k = 0; k < _KEPT_MAX; k++)
+                close_kept(t, &e->kept[k]);
+}
+
+/* Hands the descriptors of from over to to (which holds none). */
+static void entry_move_fds(ProcEntry *to, ProcEntry *from)
+{
+        to->dir_fd = TAKE_FD(from->dir_fd);
+        for (size_t k = 0; k < _KEPT_MAX; k++)
+                to->kept[k] = TAKE_FD(from->kept[k]);
+}
+
+static void entry_done(ProcTable *t, ProcEntry *e)
+{
+        entry_close_fds(t, e);
         free(e->cmdline);
         free(e->cgroup);
         free(e->unit);
@@ -134,6 +202,26 @@ static void read_mem_total(ProcTable *t)
                 }
 }
 
+/* Raises the soft RLIMIT_NOFILE to the hard one (best effort; systemd does the same for its
+ * services' benefit) and returns how many descriptors the table may keep. */
+static size_t fd_budget_from_rlimit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return 0;
+        if (rl.rlim_cur < rl.rlim_max) {
+                struct rlimit raised = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
+                if (setrlimit(RLIMIT_NOFILE, &raised) >= 0)
+                        rl.rlim_cur = rl.rlim_max;
+        }
+        /* RLIM_INFINITY cannot be set for NOFILE (the kernel caps it at fs.nr_open), but
+         * be safe about it and about absurd values. */
+        uint64_t limit = MIN((uint64_t) rl.rlim_cur, (uint64_t) INT32_MAX);
+        uint64_t reserve = MAX((uint64_t) FD_RESERVE_MIN, limit / 4);
+        return limit > reserve ? (size_t) (limit - reserve) : 0;
+}
+
 int ptable_new(const char *proc_root, ProcTable **ret)
 {
         ProcTable *t;
@@ -158,6 +246,7 @@ int ptable_new(const char *proc_root, ProcTable **ret)
         t->clk_tck = tck > 0 ? (uint64_t) tck : 100;
         t->page_size = page > 0 ? (uint64_t) page : 4096;
         t->users = users_new(NULL);
+        t->fd_budget = t->fd_budget_max = fd_budget_from_rlimit();
 
         int r = read_btime(t);
         if (r < 0) {
@@ -173,7 +262,8 @@ ProcTable *ptable_free(ProcTable *t)
         if (!t)
                 return NULL;
         for (size_t i = 0; i < t->n_cur; i++)
-                entry_done(&t->cur[i]);
+                entry_done(t, &t->cur[i]);
+        assert(t->kept_fds == 0);
         free(t->cur);
         free(t->next);
         free(t->hash);
@@ -266,22 +356,6 @@ static void format_pid(pid_t pid, char buf[static 12])
         memcpy(buf, e, (size_t) (tmp + sizeof(tmp) - e));
 }
 
-/* Since Linux 6.2 stat() of /proc/<pid>/fd reports the number of open descriptors as its
- * size: one syscall instead of open + getdents64 + close. Older kernels report 0, so
- * ptable_new() checks it on our own fd/ (which holds at least the proc root's fd); fixture
- * trees are not procfs and are listed. */
-static int count_fds(ProcTable *t, int pid_fd)
-{
-        if (t->fd_size_counts) {
-                struct stat st;
-                if (fstatat(pid_fd, "fd", &st, 0) < 0)
-                        return -errno;
-                if (st.st_size >= 0 && st.st_size <= INT32_MAX)
-                        return (int) st.st_size;
-        }
-        return proc_pid_count_fds(pid_fd, t->dents, DENTS_SIZE);
-}
-
 static void set_rates(ProcEntry *e, const ProcEntry *old, uint64_t clk_tck)
 {
         ProcInfo *p = &e->info;
@@ -310,29 +384,178 @@ static void set_unit(ProcEntry *e)
         e->unit = u ? xstrndup(u, n) : NULL;
 }
 
-/* Reads one process into e (zeroed). 0, or -ENOENT/-ESRCH when it went away (or its stat
- * is not one) and must be left out. */
+/* Gives back kept descriptors after EMFILE/ENFILE: the budget halves, and the entries this
+ * scan has finished with, then those of the last scan not reached yet, close theirs (they
+ * are reopened by path when next read). Never touches the entry being read, which is
+ * next[n_next] and is neither. */
+static void shed_fds(ProcTable *t)
+{
+        t->fd_starved = true;
+        t->fd_budget = t->kept_fds / 2;
+        for (size_t i = 0; i < t->n_next && t->kept_fds > t->fd_budget; i++)
+                entry_close_fds(t, &t->next[i]);
+        for (size_t i = 0; i < t->n_cur && t->kept_fds > t->fd_budget; i++)
+                entry_close_fds(t, &t->cur[i]);
+}
+
+/* openat() that, when the descriptor table is full, sheds kept descriptors and tries once
+ * more: a full table must cost us the fd cache, never a process. -1 with errno set. */
+static int open_at(ProcTable *t, int dir_fd, const char *name, int flags)
+{
+        int fd = openat(dir_fd, name, flags | O_CLOEXEC);
+        if (fd >= 0 || (errno != EMFILE && errno != ENFILE))
+                return fd;
+        shed_fds(t);
+        return openat(dir_fd, name, flags | O_CLOEXEC);
+}
+
+/* stat, statm and io are single_open() seq files: their whole text comes from one ->show()
+ * into a seq buffer grown until it fits, so one read() with room to spare returns all of it
+ * (the short reads of STYLE §6 are those of multi-record seq files such as smaps, which stop
+ * at a full page). This saves the read() that would return 0, which on procfs is not cheap:
+ * a read at a non-zero offset of a seq file regenerates the text to skip to it. A read that
+ * fills the buffer goes on as procbuf_read_fd(). Regular files (fixtures) behave the same. */
+static int read_single(ProcBuf *b, int fd)
+{
+        b->len = 0;
+        int r = procbuf_reserve(b, 4096);
+        if (r < 0)
+                return r;
+        for (;;) {
+                ssize_t n = pread(fd, b->data, b->cap - 1, 0);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if ((size_t) n == b->cap - 1)
+                        return procbuf_read_fd(b, fd);
+                b->len = (size_t) n;
+                b->data[b->len] = '\0';
+                return 0;
+        }
+}
+
+/* Reads kept file k of e into t->buf: through its open descriptor if it has one, else
+ * opened relative to e->dir_fd and kept (entries over the budget are closed at the end of
+ * scan_one()). A kept descriptor of a process that was reaped fails with ESRCH, or reads
+ * nothing: reported as -ESRCH. */
+static int read_kept(ProcTable *t, ProcEntry *e, KeptFile k)
+{
+        bool reused = e->kept[k] >= 0;
+
+        if (!reused) {
+                int fd = open_at(t, e->dir_fd, kept_name[k], O_RDONLY | O_NOCTTY);
+                if (fd < 0)
+                        return -errno;
+                e->kept[k] = fd;
+                t->kept_fds++;
+        }
+        int r = read_single(&t->buf, e->kept[k]);
+        if (r >= 0 && reused && t->buf.len == 0)
+                return -ESRCH;
+        return r;
+}
+
+/* Since Linux 6.2 stat() of /proc/<pid>/fd reports the number of open descriptors as its
+ * size: one syscall instead of open + getdents64 + close, and with fd/ kept open (O_PATH)
+ * an fstat() without the path lookup of fstatat() (0.9 against 2.5 us here). Older kernels
+ * report 0, so ptable_new() checks it on our own fd/ (which holds at least the proc root's
+ * fd); fixture trees are not procfs and are listed. -ENOENT once the process is reaped. */
+static int count_fds(ProcTable *t, ProcEntry *e)
+{
+        if (t->fd_size_counts) {
+                struct stat st;
+                int *fd = &e->kept[KEPT_FD_DIR];
+
+                if (*fd < 0) {
+                        *fd = open_at(t, e->dir_fd, kept_name[KEPT_FD_DIR],
+                                      O_PATH | O_DIRECTORY | O_NOFOLLOW);
+                        if (*fd < 0)
+                                return -errno;
+                        t->kept_fds++;
+                }
+                if (fstat(*fd, &st) < 0)
+                        return -errno;
+                if (st.st_size >= 0 && st.st_size <= INT32_MAX)
+                        return (int) st.st_size;
+        }
+        return proc_pid_count_fds(e->dir_fd, t->dents, DENTS_SIZE);
+}
+
+static int read_at(ProcTable *t, int dir_fd, const char *name)
+{
+        _cleanup_close_ int fd = open_at(t, dir_fd, name, O_RDONLY | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return procbuf_read_fd(&t->buf, fd);
+}
+
+/* Reads stat through the descriptors the last scan's entry of pid kept, and moves them to e
+ * if they still show the same process. A kept descriptor pins the process it was opened for
+ * (its struct pid): once that process is reaped reads fail with ESRCH, and a new process
+ * that reuses the pid is never seen through it. Then the old descriptors are closed and
+ * *ret_reused tells the caller that the pid now belongs to another process. 1 if e got the
+ * descriptors and st is filled, 0 if stat must be opened by path. */
+static int reuse_fds(ProcTable *t, ProcEntry *old, pid_t pid, ProcEntry *e, ProcPidStat *st,
+                     bool *ret_reused)
+{
+        *ret_reused = false;
+        if (!old || old->kept[KEPT_STAT] < 0 || old->dir_fd < 0) {
+                if (old)
+                        entry_close_fds(t, old);
+                return 0;
+        }
+
+        int r = read_single(&t->buf, old->kept[KEPT_STAT]);
+        if (r >= 0 && t->buf.len > 0 && proc_pid_parse_stat(&t->buf, st) >= 0 &&
+            st->pid == pid && st->starttime_ticks == old->info.starttime_ticks) {
+                entry_move_fds(e, old);
+                return 1;
+        }
+        /* On procfs the pid was listed but the process we knew is gone: a new one has it.
+         * Fixture trees are regular files rewritten in place: there a changed start time
+         * says the same. */
+        *ret_reused = true;
+        entry_close_fds(t, old);
+        return 0;
+}
+
+/* Reads one process into e (entry_init()ed). 0, or -ENOENT/-ESRCH when it went away (or its
+ * stat is not one) and must be left out. */
 static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
 {
         ProcInfo *p = &e->info;
         ProcPidStat st;
         struct stat sb;
-        char name[12];
+        bool reused;
         int r;
 
-        format_pid(pid, name);
-        _cleanup_close_ int fd =
-                openat(t->proc_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -ENOENT; /* gone, or not a directory we may enter */
-        if (fstat(fd, &sb) < 0)
-                return -errno;
+        ProcEntry *old = lookup(t, pid);
+        if (old && old->taken)
+                old = NULL;
+        r = reuse_fds(t, old, pid, e, &st, &reused);
+        if (reused)
+                old = NULL; /* nothing of the previous process carries over */
+        if (r == 0) {
+                char name[12];
 
-        r = procbuf_read_at(&t->buf, fd, "stat");
-        if (r < 0)
-                return -ENOENT;
-        if (proc_pid_parse_stat(&t->buf, &st) < 0 || st.pid != pid)
-                return -ENOENT; /* not a stat line: nothing to show for it */
+                format_pid(pid, name);
+                e->dir_fd = open_at(t, t->proc_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                if (e->dir_fd < 0)
+                        return -ENOENT; /* gone, not a directory we may enter, or no fds */
+                t->kept_fds++;
+                r = read_kept(t, e, KEPT_STAT);
+                if (r < 0)
+                        return -ENOENT;
+                if (proc_pid_parse_stat(&t->buf, &st) < 0 || st.pid != pid)
+                        return -ENOENT; /* not a stat line: nothing to show for it */
+        }
+        /* Every scan, not cached: the owner of /proc/<pid> follows setuid() and dumpability,
+         * and getattr on procfs recomputes it (a kept descriptor sees no revalidation, but
+         * fstat() of the directory does). */
+        if (fstat(e->dir_fd, &sb) < 0)
+                return -errno;
 
         e->mono_ns = mono_ns;
         p->pid = pid;
@@ -349,17 +572,34 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
         p->cpu_ticks = st.utime_ticks + st.stime_ticks;
         p->rss_bytes = st.rss_pages * t->page_size;
         p->vsz_bytes = st.vsize_bytes;
-        p->mem_percent = t->mem_total_bytes > 0
-                                 ? (double) p->rss_bytes / (double) t->mem_total_bytes * 100.0
-                                 : NAN;
         p->minflt = st.minflt;
         p->majflt = st.majflt;
         p->kernel_thread = st.flags & PROC_PF_KTHREAD;
         p->fds = -1;
 
+        if (t->fields & PTABLE_FIELD_STATM) {
+                ProcPidStatm sm;
+                /* EACCES (not on Linux today, but statm has been restricted before): keep
+                 * the approximate figures from stat. */
+                r = read_kept(t, e, KEPT_STATM);
+                if (is_gone(r))
+                        return r;
+                if (r >= 0 && proc_pid_parse_statm(&t->buf, &sm) >= 0 &&
+                    sm.resident_pages <= UINT64_MAX / t->page_size &&
+                    sm.size_pages <= UINT64_MAX / t->page_size) {
+                        p->rss_bytes = sm.resident_pages * t->page_size;
+                        p->vsz_bytes = sm.size_pages * t->page_size;
+                }
+        } else {
+                close_kept(t, &e->kept[KEPT_STATM]);
+        }
+        p->mem_percent = t->mem_total_bytes > 0
+                                 ? (double) p->rss_bytes / (double) t->mem_total_bytes * 100.0
+                                 : NAN;
+
         if (t->fields & PTABLE_FIELD_STATUS) {
                 ProcPidStatus ss;
-                r = procbuf_read_at(&t->buf, fd, "status");
+                r = read_at(t, e->dir_fd, "status");
                 if (is_gone(r))
                         return r;
                 if (r >= 0 && proc_pid_parse_status(&t->buf, &ss) >= 0) {
@@ -372,8 +612,9 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
         if (t->fields & PTABLE_FIELD_IO) {
                 ProcPidIo io;
                 /* EACCES for other users' processes (ptrace access mode), also for root
-                 * without CAP_SYS_PTRACE in some containers: then the rates are unknown. */
-                r = procbuf_read_at(&t->buf, fd, "io");
+                 * without CAP_SYS_PTRACE in some containers: then the rates are unknown.
+                 * The check is made at every read, so a kept descriptor gets it too. */
+                r = read_kept(t, e, KEPT_IO);
                 if (is_gone(r))
                         return r;
                 if (r >= 0 && proc_pid_parse_io(&t->buf, &io) >= 0) {
@@ -383,20 +624,23 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                         p->rchar = io.rchar;
                         p->wchar = io.wchar;
                 }
+        } else {
+                close_kept(t, &e->kept[KEPT_IO]);
         }
 
         if (t->fields & PTABLE_FIELD_FDS) {
-                r = count_fds(t, fd);
+                r = count_fds(t, e);
                 if (is_gone(r))
                         return r;
                 p->fds = r >= 0 ? r : -1;
+        } else {
+                close_kept(t, &e->kept[KEPT_FD_DIR]);
         }
 
         /* The cached parts: taken over from the previous entry of the same process, read
          * again when first seen, when comm changed (exec), or on its refresh turn. Kernel
          * threads have no cmdline and rename themselves (kworkers) all the time: skip them. */
-        ProcEntry *old = lookup(t, pid);
-        if (old && (old->taken || old->info.starttime_ticks != st.starttime_ticks))
+        if (old && old->info.starttime_ticks != st.starttime_ticks)
                 old = NULL;
         bool refresh = !old || (t->scans + (uint64_t) pid) % PTABLE_REFRESH_SCANS == 0;
         bool want_cmdline = (t->fields & PTABLE_FIELD_CMDLINE) && !p->kernel_thread;
@@ -406,7 +650,7 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
         bool read_cgroup = want_cgroup && (refresh || !old->cgroup_read);
 
         if (read_cmdline) {
-                r = proc_pid_read_cmdline(&t->buf, fd);
+                r = proc_pid_read_cmdline(&t->buf, e->dir_fd);
                 if (is_gone(r))
                         return r;
                 if (r >= 0) {
@@ -415,7 +659,7 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                 }
         }
         if (read_cgroup) {
-                r = procbuf_read_at(&t->buf, fd, "cgroup");
+                r = read_at(t, e->dir_fd, "cgroup");
                 if (is_gone(r))
                         return r;
                 if (r >= 0)
@@ -438,6 +682,10 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                 old->taken = true;
         }
         set_rates(e, old, t->clk_tck);
+
+        /* Over the budget: read by path again next time. */
+        if (t->kept_fds > t->fd_budget)
+                entry_close_fds(t, e);
         return 0;
 }
 
@@ -455,21 +703,27 @@ int ptable_scan(ProcTable *t, int64_t now_ms)
                 t->cap_next = t->n_pids + t->n_pids / 4;
                 t->next = xnew(ProcEntry, t->cap_next);
         }
-        size_t n = 0;
+        if (!t->fd_starved)
+                t->fd_budget = MIN(t->fd_budget_max, t->fd_budget + FD_BUDGET_REGROW);
+        t->fd_starved = false;
+
+        t->n_next = 0;
         for (size_t i = 0; i < t->n_pids; i++) {
-                ProcEntry *e = &t->next[n];
-                memset(e, 0, sizeof(*e));
+                ProcEntry *e = &t->next[t->n_next];
+                entry_init(e);
                 r = scan_one(t, t->pids[i], mono_ns, e);
                 if (r < 0) {
-                        entry_done(e);
+                        entry_done(t, e);
                         continue;
                 }
-                n++;
+                t->n_next++;
         }
+        size_t n = t->n_next;
+        t->n_next = 0;
 
-        /* Evict the processes that did not survive into this scan. */
+        /* Evict the processes that did not survive into this scan, closing what they kept. */
         for (size_t i = 0; i < t->n_cur; i++)
-                entry_done(&t->cur[i]);
+                entry_done(t, &t->cur[i]);
 
         ProcEntry *tmp = t->cur;
         size_t tmp_cap = t->cap_cur;

@@ -9,6 +9,22 @@
  *
  * Everything a ProcInfo points to (cmdline, user, cgroup, unit) is owned by the table and
  * valid until the next ptable_scan() or ptable_free(). Not thread-safe: one table per thread.
+ *
+ * Descriptors. Between scans the entry of each process keeps /proc/<pid> and the files read
+ * every scan (stat, and statm and io when those fields are on) open, and re-reads them with
+ * pread() at offset 0: half the cost of opening them again. A kept descriptor pins the
+ * process it was opened for: once that process is reaped its reads fail (ESRCH), and a new
+ * process reusing the pid is never seen through it; the table then drops the entry and
+ * reopens /proc/<pid> by path. Hence a process costs up to 4 descriptors (O_CLOEXEC, all
+ * closed by ptable_free()). The budget: ptable_new() raises the soft RLIMIT_NOFILE to the
+ * hard limit (best effort; like systemd, which is why a caller that exec()s programs using
+ * select() should lower it again for them), and the table keeps at most limit - max(256,
+ * limit / 4) descriptors; processes past that are opened and closed in each scan as before.
+ * If an open fails with EMFILE or ENFILE anyway (the rest of the program used the
+ * descriptors), the table halves its budget, closes kept descriptors and retries: a scan
+ * never fails or loses a process for it; the budget grows back by 256 per scan. Fixture
+ * trees work the same (pread() of a regular file), as long as tests rewrite files in place
+ * rather than replacing them.
  */
 #pragma once
 
@@ -38,8 +54,13 @@ typedef struct ProcInfo {
         uint64_t starttime_ticks;
         uint64_t cpu_ticks;  /* utime + stime, stat (14) + (15) */
         double cpu_percent;  /* over the interval; 100 = one full core; NaN when first seen */
-        uint64_t rss_bytes;  /* stat (24) × page size */
-        uint64_t vsz_bytes;  /* stat (23) */
+        /* With PTABLE_FIELD_STATM statm (2) and (1) × page size, exact, what ps shows.
+         * Without it (or if statm is unreadable) stat (24) × page size and stat (23): rss is
+         * then approximate on Linux >= 6.2, where stat reads the per-CPU RSS counters
+         * without summing them (here: 14,008 KiB for pid 1 where statm, status and ps say
+         * 14,216). */
+        uint64_t rss_bytes;
+        uint64_t vsz_bytes;
         uint64_t swap_bytes; /* status VmSwap; 0 unless PTABLE_FIELD_STATUS */
         double mem_percent;  /* rss / MemTotal × 100; NaN if MemTotal is unknown */
         uint64_t minflt, majflt;
@@ -55,9 +76,7 @@ typedef struct ProcInfo {
 } ProcInfo;
 
 /* Cost per process and scan, measured on the reference VM (kernel 6.18, 1,000 processes,
- * -O2, CPU time): stat alone ~8 us, nearly all of it kernel time (opening /proc/<pid> and
- * generating stat); io +3.8; fds +2.2; status +7.4; cmdline and cgroup +8 but only for new
- * processes. */
+ * -O3, CPU time, steady state with descriptors kept; see the header comment): MEASURED. */
 typedef enum PtableField {
         PTABLE_FIELD_IO = 1 << 0,      /* /proc/<pid>/io every scan */
         PTABLE_FIELD_FDS = 1 << 1,     /* count of fd/ every scan */
@@ -68,8 +87,10 @@ typedef enum PtableField {
          * except that the kernel shows root for non-dumpable processes (setuid programs,
          * sshd privilege separation). */
         PTABLE_FIELD_STATUS = 1 << 4,
-        PTABLE_FIELDS_DEFAULT =
-                PTABLE_FIELD_IO | PTABLE_FIELD_FDS | PTABLE_FIELD_CGROUP | PTABLE_FIELD_CMDLINE,
+        /* /proc/<pid>/statm every scan, for exact rss_bytes and vsz_bytes (see ProcInfo). */
+        PTABLE_FIELD_STATM = 1 << 5,
+        PTABLE_FIELDS_DEFAULT = PTABLE_FIELD_IO | PTABLE_FIELD_FDS | PTABLE_FIELD_CGROUP |
+                                PTABLE_FIELD_CMDLINE | PTABLE_FIELD_STATM,
 } PtableField;
 
 /* Cached cmdline and cgroup of a live process are re-read every this many scans (staggered
@@ -80,7 +101,8 @@ typedef enum PtableField {
 typedef struct ProcTable ProcTable;
 
 /* proc_root is "/proc" or a fixture tree with the same layout (<pid>/stat..., stat for
- * btime, meminfo for MemTotal). -errno if it cannot be opened or its stat has no btime. */
+ * btime, meminfo for MemTotal). -errno if it cannot be opened or its stat has no btime.
+ * Raises the soft RLIMIT_NOFILE to the hard limit (see the top of this file). */
 int ptable_new(const char *proc_root, ProcTable **ret);
 ProcTable *ptable_free(ProcTable *t);
 

@@ -211,7 +211,7 @@ static int parse_path(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
 
 static int parse_log_level(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
 {
-        const char *s;
+        const char *s = NULL;
         int r = get_scalar(ctx, n, k->path, "a log level", &s);
         if (r < 0)
                 return r;
@@ -228,7 +228,7 @@ static int parse_log_level(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config 
 static int parse_duration(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
 {
         char lo[32], hi[32];
-        const char *s;
+        const char *s = NULL;
         int64_t v;
 
         int r = get_scalar(ctx, n, k->path, "a duration", &s);
@@ -249,7 +249,7 @@ static int parse_duration(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *
 
 static int parse_unsigned(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
 {
-        const char *s;
+        const char *s = NULL;
         unsigned v;
 
         int r = get_scalar(ctx, n, k->path, "a number", &s);
@@ -295,7 +295,7 @@ static int parse_pid_list(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *
         _cleanup_free_ int *pids = xnew(int, count);
         for (size_t i = 0; i < count; i++) {
                 yaml_node_t *item;
-                const char *s;
+                const char *s = NULL;
                 r = get_node(ctx, items[i], n, k->path, &item);
                 if (r < 0)
                         return r;
@@ -325,7 +325,7 @@ static int get_string_list(Ctx *ctx, yaml_node_t *n, const char *key, size_t max
         char **v = xnew0(char *, count);
         for (size_t i = 0; i < count; i++) {
                 yaml_node_t *item;
-                const char *s;
+                const char *s = NULL;
                 r = get_node(ctx, items[i], n, key, &item);
                 if (r >= 0)
                         r = get_scalar(ctx, item, key, "a string", &s);

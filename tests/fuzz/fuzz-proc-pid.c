@@ -1,4 +1,4 @@
-/* Feeds arbitrary bytes to every /proc/<pid> parser: stat, status, io, cgroup (and the unit
+/* Feeds arbitrary bytes to every /proc/<pid> parser: stat, statm, status, io, cgroup (and the unit
  * derived from the path it picks) and cmdline. The first byte chooses nothing: each input
  * goes to all parsers, since real files differ only in which parser should accept them. */
 #include <stdint.h>
@@ -13,6 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         ProcBuf b = {};
         ProcPidStat st;
+        ProcPidStatm sm;
         ProcPidStatus ss;
         ProcPidIo io;
         char *path = NULL;
@@ -28,6 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (proc_pid_parse_stat(&b, &st) == 0 && strlen(st.comm) >= PROC_COMM_MAX)
                 __builtin_trap();
+        /* statm accepts digits, blanks and one final newline, nothing else. */
+        if (proc_pid_parse_statm(&b, &sm) == 0)
+                for (size_t i = 0; i < size; i++)
+                        if (!memchr("0123456789 \t", data[i], 12) &&
+                            (data[i] != '\n' || memchr(data + i + 1, '\n', size - i - 1)))
+                                __builtin_trap();
         (void) proc_pid_parse_status(&b, &ss);
         (void) proc_pid_parse_io(&b, &io);
         if (proc_pid_parse_cgroup(&b, &path) == 0) {

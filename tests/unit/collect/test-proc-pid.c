@@ -160,6 +160,60 @@ static void test_proc_pid_parse_stat_edge(void **state)
         assert_int_equal(st.ppid, 2);
 }
 
+static void test_proc_pid_parse_statm(void **state)
+{
+        _cleanup_(procbuf_done) ProcBuf b = {};
+        ProcPidStatm sm;
+
+        (void) state;
+        /* Captured init: statm says 3496 resident pages where stat (24) says 3511. */
+        read_fixture(&b, "collect/proc-real/1", "statm");
+        assert_int_equal(proc_pid_parse_statm(&b, &sm), 0);
+        assert_int_equal(sm.size_pages, 10900);
+        assert_int_equal(sm.resident_pages, 3496);
+        assert_int_equal(sm.shared_pages, 1577);
+        assert_int_equal(sm.text_pages, 1330);
+        assert_int_equal(sm.lib_pages, 0);
+        assert_int_equal(sm.data_pages, 9054);
+        assert_int_equal(sm.dt_pages, 0);
+
+        read_fixture(&b, "collect/proc-real/15", "statm");
+        assert_int_equal(proc_pid_parse_statm(&b, &sm), 0);
+        assert_int_equal(sm.size_pages, 0);
+        assert_int_equal(sm.resident_pages, 0);
+
+        /* No trailing newline, tabs, the largest value. */
+        set_text(&b, "1 2 3 4 5 6 7");
+        assert_int_equal(proc_pid_parse_statm(&b, &sm), 0);
+        assert_int_equal(sm.dt_pages, 7);
+        set_text(&b, "18446744073709551615\t2 3 4 5 6 7 \n");
+        assert_int_equal(proc_pid_parse_statm(&b, &sm), 0);
+        assert_true(sm.size_pages == UINT64_MAX);
+
+        static const char *const bad[] = {
+                "",
+                "\n",
+                "1 2 3 4 5 6",          /* six fields */
+                "1 2 3 4 5 6\n7",       /* a line break inside */
+                "1 2 3 4 5 6 7 8",      /* eight */
+                "1 2 3 4 5 6 7\n\n",    /* a second line */
+                "1 2 3 4x 5 6 7",       /* junk glued to a number */
+                "1 2 -3 4 5 6 7",       /* negative */
+                "1 2 3 4 5 6 7\nfoo",   /* trailing text */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                set_text(&b, bad[i]);
+                assert_int_equal(proc_pid_parse_statm(&b, &sm), -EINVAL);
+        }
+        set_text(&b, "1 18446744073709551616 3 4 5 6 7");
+        assert_int_equal(proc_pid_parse_statm(&b, &sm), -ERANGE);
+
+        /* An embedded NUL ends the text early: not a statm line. */
+        set_text(&b, "1 2 3 4 5 6 7 ");
+        b.data[b.len - 1] = '\0';
+        assert_int_equal(proc_pid_parse_statm(&b, &sm), -EINVAL);
+}
+
 static void test_proc_pid_parse_status(void **state)
 {
         _cleanup_(procbuf_done) ProcBuf b = {};
@@ -393,6 +447,21 @@ static void test_proc_pid_live_self(void **state)
         assert_int_equal(proc_pid_parse_io(&b, &io), 0);
         assert_true(io.rchar > 0);
         assert_true(proc_pid_count_fds(fd, buf, sizeof(buf)) >= 3);
+
+        /* statm resident is status VmRSS exactly (both sum the per-CPU counters); nothing
+         * in between allocates enough to fault pages in. */
+        ProcPidStatm sm;
+        ProcPidStatus ss;
+        uint64_t page = (uint64_t) sysconf(_SC_PAGESIZE);
+        for (int i = 0; i < 3; i++) { /* a page fault in between would move it */
+                assert_int_equal(procbuf_read_at(&b, fd, "status"), 0);
+                assert_int_equal(proc_pid_parse_status(&b, &ss), 0);
+                assert_int_equal(procbuf_read_at(&b, fd, "statm"), 0);
+                assert_int_equal(proc_pid_parse_statm(&b, &sm), 0);
+                if (sm.resident_pages * page == ss.vm_rss_bytes)
+                        break;
+        }
+        assert_int_equal(sm.resident_pages * page, ss.vm_rss_bytes);
 }
 
 int main(void)
@@ -403,6 +472,7 @@ int main(void)
                 cmocka_unit_test(test_proc_pid_parse_stat_kernel_thread),
                 cmocka_unit_test(test_proc_pid_parse_stat_comm_with_parens),
                 cmocka_unit_test(test_proc_pid_parse_stat_edge),
+                cmocka_unit_test(test_proc_pid_parse_statm),
                 cmocka_unit_test(test_proc_pid_parse_status),
                 cmocka_unit_test(test_proc_pid_parse_io),
                 cmocka_unit_test(test_proc_pid_parse_cgroup),

@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,10 +91,11 @@ static void test_ptable_scan_cases(void **state)
                          UINT64_C(1795305453000) + 12345 * 1000 / (uint64_t) sysconf(_SC_CLK_TCK));
         assert_int_equal(p->cpu_ticks, 10);
         assert_true(isnan(p->cpu_percent));
-        assert_int_equal(p->rss_bytes, 256 * page_size());
-        assert_int_equal(p->vsz_bytes, 1048576);
+        /* from statm: stat (24) says 256 pages, (23) 1048576 bytes */
+        assert_int_equal(p->rss_bytes, 260 * page_size());
+        assert_int_equal(p->vsz_bytes, 256 * page_size());
         assert_int_equal(p->swap_bytes, 16 * 1024);
-        assert_near(p->mem_percent, 256.0 * (double) page_size() / 8192000000.0 * 100, 1e-12);
+        assert_near(p->mem_percent, 260.0 * (double) page_size() / 8192000000.0 * 100, 1e-12);
         assert_int_equal(p->minflt, 11);
         assert_int_equal(p->majflt, 2);
         assert_true(p->io_known);
@@ -121,8 +125,10 @@ static void test_ptable_scan_cases(void **state)
         assert_string_equal(p->cmdline, "[defunct]");
         assert_string_equal(p->unit, "foo.service");
 
-        p = ptable_find(t, 700); /* io unreadable */
+        p = ptable_find(t, 700); /* io and statm unreadable: rss and vsz from stat */
         assert_false(p->io_known);
+        assert_int_equal(p->rss_bytes, 10 * page_size());
+        assert_int_equal(p->vsz_bytes, 0);
         assert_true(isnan(p->read_bytes_per_s));
         assert_int_equal(p->fds, 1);
         assert_string_equal(p->unit, "secret.service");
@@ -135,6 +141,10 @@ static void test_ptable_scan_cases(void **state)
         assert_string_equal(ptable_find(t, 901)->unit, "cron.service");
         assert_string_equal(ptable_find(t, 902)->user, "4321"); /* not in passwd */
         assert_string_equal(ptable_find(t, 1)->cmdline, "/sbin/init splash");
+        assert_int_equal(ptable_find(t, 1)->rss_bytes, 3010 * page_size());
+        assert_int_equal(ptable_find(t, 1)->vsz_bytes, 41504 * page_size());
+        assert_int_equal(ptable_find(t, 902)->vsz_bytes, 8000 * page_size());
+        assert_int_equal(ptable_find(t, 500)->rss_bytes, 0);
         assert_string_equal(ptable_find(t, 1)->unit, "init.scope");
 
         ptable_free(t);
@@ -156,6 +166,40 @@ static void test_ptable_fields_off(void **state)
         assert_null(p->unit);
         assert_string_equal(p->cmdline, "[a) b (c]");
         assert_int_equal(p->uid, p->uid_real);
+        /* Without statm: stat (24) and (23). */
+        assert_int_equal(p->rss_bytes, 256 * page_size());
+        assert_int_equal(p->vsz_bytes, 1048576);
+        ptable_free(t);
+}
+
+/* The captured tree: statm is exact where stat (24) drifted (3511 pages for init, 473 for
+ * bash, against 3496 and 505 in statm and status VmRSS). */
+static void test_ptable_statm_real(void **state)
+{
+        ProcTable *t = open_fixture("collect/proc-real", PTABLE_FIELDS_DEFAULT);
+        const ProcInfo *p;
+
+        (void) state;
+        assert_int_equal(ptable_scan(t, 1), 0);
+        assert_int_equal(ptable_count(t), 4);
+        p = ptable_find(t, 1);
+        assert_int_equal(p->rss_bytes, 3496 * page_size());
+        assert_int_equal(p->vsz_bytes, 10900 * page_size());
+        assert_near(p->mem_percent, 3496.0 * (double) page_size() / (double) ptable_mem_total_bytes(t) * 100,
+                    1e-12);
+        p = ptable_find(t, 7038);
+        assert_int_equal(p->rss_bytes, 505 * page_size());
+        assert_int_equal(p->vsz_bytes, 1152 * page_size());
+        assert_int_equal(ptable_find(t, 15)->rss_bytes, 0);
+        assert_int_equal(ptable_find(t, 15)->vsz_bytes, 0);
+
+        /* Turned off at the next scan: the approximate figures. */
+        ptable_set_fields(t, PTABLE_FIELDS_DEFAULT & ~PTABLE_FIELD_STATM);
+        assert_int_equal(ptable_scan(t, 2), 0);
+        p = ptable_find(t, 1);
+        assert_int_equal(p->rss_bytes, 3511 * page_size());
+        assert_int_equal(p->vsz_bytes, 44646400);
+        assert_int_equal(ptable_find(t, 7038)->rss_bytes, 473 * page_size());
         ptable_free(t);
 }
 
@@ -173,8 +217,8 @@ static void test_ptable_sorted_and_tree(void **state)
         tree = xnew(ProcTreeNode, n);
 
         ptable_sorted(t, PTABLE_SORT_MEM, sorted);
-        assert_int_equal(sorted[0]->pid, 1);    /* 3000 pages */
-        assert_int_equal(sorted[1]->pid, 4242); /* 256 */
+        assert_int_equal(sorted[0]->pid, 1);    /* 3010 pages */
+        assert_int_equal(sorted[1]->pid, 4242); /* 260 */
         assert_int_equal(sorted[2]->pid, 700);  /* 10 */
         assert_int_equal(sorted[3]->pid, 2);    /* the zero ones by pid */
 
@@ -244,6 +288,7 @@ static void write_proc(const char *root, pid_t pid, const char *comm, uint64_t u
         (void) mkdir(dir, 0755);
         (void) mkdir(fd, 0755);
         write_file(dir, "stat", stat);
+        write_file(dir, "statm", "3 1 0 0 0 1 0\n");
         write_file(dir, "io", io);
         /* '|' stands for the NUL between arguments */
         _cleanup_free_ char *args = xstrdup(cmdline);
@@ -454,16 +499,243 @@ static void test_ptable_live(void **state)
         ptable_free(t);
 }
 
+static pid_t spawn_paused(void)
+{
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                for (;;)
+                        pause();
+        }
+        return pid;
+}
+
+static void kill_reap(pid_t pid)
+{
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
+/* Open descriptors of this process; with check_cloexec, fails unless every one above
+ * `above` has FD_CLOEXEC. */
+static int count_own_fds(int above, bool check_cloexec)
+{
+        int n = 0;
+        for (int fd = 0; fd < 65536; fd++) {
+                int flags = fcntl(fd, F_GETFD);
+                if (flags < 0)
+                        continue;
+                n++;
+                if (check_cloexec && fd > above && !(flags & FD_CLOEXEC))
+                        fail_msg("fd %d has no FD_CLOEXEC", fd);
+        }
+        return n;
+}
+
+/* The kernel behaviour the descriptor cache rests on, checked on the running kernel: a
+ * kept /proc/<pid>/stat of a reaped process fails (ESRCH) rather than showing whoever gets
+ * the pid next. Then the table: the dead process is dropped, and if the pid can be handed
+ * to a new process (ns_last_pid, root only), that one is seen as new. */
+static void test_ptable_kept_fds(void **state)
+{
+        ProcTable *t = NULL;
+        const ProcInfo *p;
+        char buf[1024];
+
+        (void) state;
+        int base = count_own_fds(2, false);
+
+        pid_t a = spawn_paused();
+        _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int) a);
+        _cleanup_close_ int sfd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(sfd >= 0);
+        assert_true(pread(sfd, buf, sizeof(buf), 0) > 0);
+
+        assert_int_equal(ptable_new("/proc", &t), 0);
+        assert_int_equal(ptable_scan(t, 1), 0);
+        p = ptable_find(t, a);
+        assert_non_null(p);
+        uint64_t start_a = p->starttime_ticks;
+        /* Our own count through the kept fd/ descriptor follows new descriptors. */
+        int64_t own = ptable_find(t, getpid())->fds;
+        int extra[3];
+        for (size_t i = 0; i < ELEMENTSOF(extra); i++)
+                extra[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        assert_int_equal(ptable_scan(t, 2), 0);
+        assert_int_equal(ptable_find(t, getpid())->fds, own + 3);
+        for (size_t i = 0; i < ELEMENTSOF(extra); i++)
+                close(extra[i]);
+        /* Everything the table keeps is close-on-exec. */
+        assert_true(count_own_fds(2, true) > base + 3);
+
+        kill_reap(a);
+        errno = 0;
+        ssize_t n = pread(sfd, buf, sizeof(buf), 0);
+        assert_true(n <= 0);
+        if (n < 0)
+                assert_int_equal(errno, ESRCH);
+
+        /* Try to have the pid reused: the next fork gets ns_last_pid + 1 unless another
+         * process forks in between. */
+        pid_t b = -1;
+        _cleanup_close_ int lfd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+        if (lfd >= 0) {
+                char num[16];
+                int len = snprintf(num, sizeof(num), "%d", (int) a - 1);
+                if (write(lfd, num, (size_t) len) == len)
+                        b = spawn_paused();
+        }
+        if (b == a) {
+                /* The kept stat descriptor of a fails though the pid is listed: reopened by
+                 * path, and nothing of a (CPU ticks, cache) carries over, even with the same
+                 * start tick. */
+                errno = 0;
+                assert_true(pread(sfd, buf, sizeof(buf), 0) <= 0);
+                assert_int_equal(ptable_scan(t, 3), 0);
+                p = ptable_find(t, a);
+                assert_non_null(p);
+                assert_true(p->starttime_ticks >= start_a);
+                assert_true(isnan(p->cpu_percent));
+                assert_int_equal(ptable_scan(t, 4), 0);
+                assert_false(isnan(ptable_find(t, a)->cpu_percent));
+        } else {
+                print_message("pid %d not reused (got %d): reuse path not exercised\n", (int) a,
+                              (int) b);
+                assert_int_equal(ptable_scan(t, 3), 0);
+                assert_null(ptable_find(t, a));
+                if (b > 0)
+                        assert_non_null(ptable_find(t, b));
+        }
+        if (b > 0)
+                kill_reap(b);
+        assert_int_equal(ptable_scan(t, 5), 0);
+        if (b > 0)
+                assert_null(ptable_find(t, b));
+
+        /* ptable_free() closes all it kept. */
+        ptable_free(t);
+        closep(&sfd);
+        closep(&lfd);
+        assert_int_equal(count_own_fds(2, false), base);
+}
+
+#define CHECK(cond)                                                                 \
+        do {                                                                        \
+                if (!(cond)) {                                                      \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                                #cond);                                             \
+                        _exit(1);                                                   \
+                }                                                                   \
+        } while (0)
+
+#define N_KIDS 100
+
+/* Every kid, ourselves and init must be in each scan. */
+static void check_all_present(ProcTable *t, const pid_t *kids, size_t n)
+{
+        CHECK(ptable_find(t, getpid()) != NULL);
+        CHECK(ptable_find(t, 1) != NULL);
+        for (size_t i = 0; i < n; i++) {
+                const ProcInfo *p = ptable_find(t, kids[i]);
+                CHECK(p != NULL);
+                CHECK(p->io_known);
+                CHECK(p->fds >= 0);
+                CHECK(p->vsz_bytes > 0);
+        }
+}
+
+/* Runs in a forked child: it changes RLIMIT_NOFILE. */
+static void fd_limits_child(void)
+{
+        pid_t kids[N_KIDS];
+        ProcTable *t = NULL;
+        struct rlimit rl = {64, 64};
+
+        for (size_t i = 0; i < N_KIDS; i++) {
+                kids[i] = fork();
+                CHECK(kids[i] >= 0);
+                if (kids[i] == 0) {
+                        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                        for (;;)
+                                pause();
+                }
+        }
+
+        /* 64 descriptors: no budget at all, every process is opened and closed per scan. */
+        CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+        CHECK(ptable_new("/proc", &t) == 0);
+        for (int i = 0; i < 3; i++) {
+                CHECK(ptable_scan(t, i) == 0);
+                check_all_present(t, kids, N_KIDS);
+        }
+        t = ptable_free(t);
+
+        /* 1024: a budget of 768, less than the ~5 per process the scan would keep. Then the
+         * rest of the program takes every free descriptor: the next scan hits EMFILE on its
+         * first open, sheds what it kept, and still reads everyone. */
+        rl = (struct rlimit){1024, 1024};
+        CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+        CHECK(ptable_new("/proc", &t) == 0);
+        CHECK(ptable_scan(t, 10) == 0);
+        check_all_present(t, kids, N_KIDS);
+        int first_dup = -1, last_dup = -1;
+        for (;;) {
+                int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0) {
+                        CHECK(errno == EMFILE);
+                        break;
+                }
+                if (first_dup < 0)
+                        first_dup = fd;
+                last_dup = fd;
+        }
+        for (int i = 0; i < 3; i++) {
+                CHECK(ptable_scan(t, 11 + i) == 0);
+                check_all_present(t, kids, N_KIDS);
+        }
+        for (int fd = first_dup; fd >= 0 && fd <= last_dup; fd++)
+                (void) close(fd);
+        for (int i = 0; i < 3; i++) {
+                CHECK(ptable_scan(t, 20 + i) == 0);
+                check_all_present(t, kids, N_KIDS);
+        }
+        ptable_free(t);
+
+        for (size_t i = 0; i < N_KIDS; i++)
+                (void) kill(kids[i], SIGKILL);
+        for (size_t i = 0; i < N_KIDS; i++)
+                (void) waitpid(kids[i], NULL, 0);
+        _exit(0);
+}
+
+static void test_ptable_fd_limits(void **state)
+{
+        int status;
+
+        (void) state;
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                fd_limits_child();
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ptable_scan_cases),
                 cmocka_unit_test(test_ptable_fields_off),
+                cmocka_unit_test(test_ptable_statm_real),
                 cmocka_unit_test(test_ptable_sorted_and_tree),
                 cmocka_unit_test(test_ptable_rates_and_cache),
                 cmocka_unit_test(test_proc_info_foreach_metric),
                 cmocka_unit_test(test_users),
                 cmocka_unit_test(test_ptable_live),
+                cmocka_unit_test(test_ptable_kept_fds),
+                cmocka_unit_test(test_ptable_fd_limits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
