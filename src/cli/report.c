@@ -147,6 +147,8 @@ static void top_line(Panel *p, const char *key, const ProcTable *t, PtableSort s
 
         ptable_sorted(t, sort, v);
         for (size_t i = 0; i < n && i < TOP_SHOWN; i++) {
+                if (sort == PTABLE_SORT_CPU && !(v[i]->cpu_percent >= 0.5))
+                        break; /* idle processes are not "top" */
                 if (sort == PTABLE_SORT_CPU)
                         (void) snprintf(buf, sizeof(buf), "%.0f%%",
                                         isfinite(v[i]->cpu_percent) ? v[i]->cpu_percent : 0);
@@ -158,7 +160,7 @@ static void top_line(Panel *p, const char *key, const ProcTable *t, PtableSort s
                         break;
                 len += (size_t) w;
         }
-        panel_add(p, key, "%s", line);
+        panel_add(p, key, "%s", len ? line : "all idle");
 }
 
 void report_collection_print(Agent *a, const char *db_path, FILE *f)
