@@ -508,8 +508,8 @@ static int reuse_fds(ProcTable *t, ProcEntry *old, pid_t pid, ProcEntry *e, Proc
         }
 
         int r = read_single(&t->buf, old->kept[KEPT_STAT]);
-        if (r >= 0 && t->buf.len > 0 && proc_pid_parse_stat(&t->buf, st) >= 0 &&
-            st->pid == pid && st->starttime_ticks == old->info.starttime_ticks) {
+        if (r >= 0 && t->buf.len > 0 && proc_pid_parse_stat(&t->buf, st) >= 0 && st->pid == pid &&
+            st->starttime_ticks == old->info.starttime_ticks) {
                 entry_move_fds(e, old);
                 return 1;
         }

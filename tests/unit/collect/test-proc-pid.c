@@ -193,13 +193,13 @@ static void test_proc_pid_parse_statm(void **state)
         static const char *const bad[] = {
                 "",
                 "\n",
-                "1 2 3 4 5 6",          /* six fields */
-                "1 2 3 4 5 6\n7",       /* a line break inside */
-                "1 2 3 4 5 6 7 8",      /* eight */
-                "1 2 3 4 5 6 7\n\n",    /* a second line */
-                "1 2 3 4x 5 6 7",       /* junk glued to a number */
-                "1 2 -3 4 5 6 7",       /* negative */
-                "1 2 3 4 5 6 7\nfoo",   /* trailing text */
+                "1 2 3 4 5 6",        /* six fields */
+                "1 2 3 4 5 6\n7",     /* a line break inside */
+                "1 2 3 4 5 6 7 8",    /* eight */
+                "1 2 3 4 5 6 7\n\n",  /* a second line */
+                "1 2 3 4x 5 6 7",     /* junk glued to a number */
+                "1 2 -3 4 5 6 7",     /* negative */
+                "1 2 3 4 5 6 7\nfoo", /* trailing text */
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 set_text(&b, bad[i]);

@@ -185,7 +185,8 @@ static void test_ptable_statm_real(void **state)
         p = ptable_find(t, 1);
         assert_int_equal(p->rss_bytes, 3496 * page_size());
         assert_int_equal(p->vsz_bytes, 10900 * page_size());
-        assert_near(p->mem_percent, 3496.0 * (double) page_size() / (double) ptable_mem_total_bytes(t) * 100,
+        assert_near(p->mem_percent,
+                    3496.0 * (double) page_size() / (double) ptable_mem_total_bytes(t) * 100,
                     1e-12);
         p = ptable_find(t, 7038);
         assert_int_equal(p->rss_bytes, 505 * page_size());
@@ -517,18 +518,27 @@ static void kill_reap(pid_t pid)
         assert_int_equal(waitpid(pid, NULL, 0), pid);
 }
 
-/* Open descriptors of this process; with check_cloexec, fails unless every one above
- * `above` has FD_CLOEXEC. */
-static int count_own_fds(int above, bool check_cloexec)
+#define MAX_FD 4096
+static bool fd_preexisting[MAX_FD];
+
+/* Open descriptors of this process. With check_cloexec, fails unless every one that was
+ * not open at the last call without it (inherited ones may lack it) has FD_CLOEXEC. */
+static int count_own_fds(bool check_cloexec)
 {
         int n = 0;
-        for (int fd = 0; fd < 65536; fd++) {
+        for (int fd = 0; fd < MAX_FD; fd++) {
                 int flags = fcntl(fd, F_GETFD);
+                if (!check_cloexec)
+                        fd_preexisting[fd] = flags >= 0;
                 if (flags < 0)
                         continue;
                 n++;
-                if (check_cloexec && fd > above && !(flags & FD_CLOEXEC))
-                        fail_msg("fd %d has no FD_CLOEXEC", fd);
+                if (check_cloexec && !fd_preexisting[fd] && !(flags & FD_CLOEXEC)) {
+                        char link[64], target[256] = "";
+                        (void) snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+                        (void) readlink(link, target, sizeof(target) - 1);
+                        fail_msg("fd %d (%s) has no FD_CLOEXEC", fd, target);
+                }
         }
         return n;
 }
@@ -544,7 +554,7 @@ static void test_ptable_kept_fds(void **state)
         char buf[1024];
 
         (void) state;
-        int base = count_own_fds(2, false);
+        int base = count_own_fds(false);
 
         pid_t a = spawn_paused();
         _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int) a);
@@ -557,17 +567,37 @@ static void test_ptable_kept_fds(void **state)
         p = ptable_find(t, a);
         assert_non_null(p);
         uint64_t start_a = p->starttime_ticks;
-        /* Our own count through the kept fd/ descriptor follows new descriptors. */
-        int64_t own = ptable_find(t, getpid())->fds;
-        int extra[3];
-        for (size_t i = 0; i < ELEMENTSOF(extra); i++)
-                extra[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        /* A count through the kept fd/ descriptor follows new descriptors: c opens three
+         * when told to, between two scans. */
+        int go[2], done[2];
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(done, O_CLOEXEC), 0);
+        pid_t c = fork();
+        assert_true(c >= 0);
+        if (c == 0) {
+                char x;
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (read(go[0], &x, 1) == 1)
+                        for (int i = 0; i < 3; i++)
+                                (void) open("/dev/null", O_RDONLY);
+                (void) write(done[1], "x", 1);
+                for (;;)
+                        pause();
+        }
         assert_int_equal(ptable_scan(t, 2), 0);
-        assert_int_equal(ptable_find(t, getpid())->fds, own + 3);
-        for (size_t i = 0; i < ELEMENTSOF(extra); i++)
-                close(extra[i]);
+        int64_t before = ptable_find(t, c)->fds;
+        assert_true(before >= 4);
+        assert_int_equal(write(go[1], "x", 1), 1);
+        assert_int_equal(read(done[0], buf, 1), 1);
+        assert_int_equal(ptable_scan(t, 3), 0);
+        assert_int_equal(ptable_find(t, c)->fds, before + 3);
+        kill_reap(c);
+        for (int i = 0; i < 2; i++) {
+                close(go[i]);
+                close(done[i]);
+        }
         /* Everything the table keeps is close-on-exec. */
-        assert_true(count_own_fds(2, true) > base + 3);
+        assert_true(count_own_fds(true) > base + 3);
 
         kill_reap(a);
         errno = 0;
@@ -617,19 +647,18 @@ static void test_ptable_kept_fds(void **state)
         ptable_free(t);
         closep(&sfd);
         closep(&lfd);
-        assert_int_equal(count_own_fds(2, false), base);
+        assert_int_equal(count_own_fds(false), base);
 }
 
-#define CHECK(cond)                                                                 \
-        do {                                                                        \
-                if (!(cond)) {                                                      \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                                #cond);                                             \
-                        _exit(1);                                                   \
-                }                                                                   \
+#define CHECK(cond)                                                                              \
+        do {                                                                                     \
+                if (!(cond)) {                                                                   \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+                        _exit(1);                                                                \
+                }                                                                                \
         } while (0)
 
-#define N_KIDS 100
+#define N_KIDS 200
 
 /* Every kid, ourselves and init must be in each scan. */
 static void check_all_present(ProcTable *t, const pid_t *kids, size_t n)
@@ -650,8 +679,10 @@ static void fd_limits_child(void)
 {
         pid_t kids[N_KIDS];
         ProcTable *t = NULL;
-        struct rlimit rl = {64, 64};
+        struct rlimit rl;
 
+        /* Whatever the test process had open is not ours to count. */
+        CHECK(close_range(3, ~0U, 0) == 0);
         for (size_t i = 0; i < N_KIDS; i++) {
                 kids[i] = fork();
                 CHECK(kids[i] >= 0);
@@ -662,19 +693,10 @@ static void fd_limits_child(void)
                 }
         }
 
-        /* 64 descriptors: no budget at all, every process is opened and closed per scan. */
-        CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
-        CHECK(ptable_new("/proc", &t) == 0);
-        for (int i = 0; i < 3; i++) {
-                CHECK(ptable_scan(t, i) == 0);
-                check_all_present(t, kids, N_KIDS);
-        }
-        t = ptable_free(t);
-
-        /* 1024: a budget of 768, less than the ~5 per process the scan would keep. Then the
-         * rest of the program takes every free descriptor: the next scan hits EMFILE on its
+        /* 1024: a budget of 768, less than the ~5 per process (200 kids) a scan would keep. Then
+         * the rest of the program takes every free descriptor: the next scan hits EMFILE on its
          * first open, sheds what it kept, and still reads everyone. */
-        rl = (struct rlimit){1024, 1024};
+        rl = (struct rlimit){1024, 1024}; /* lowering the hard limit is one-way: this first */
         CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
         CHECK(ptable_new("/proc", &t) == 0);
         CHECK(ptable_scan(t, 10) == 0);
@@ -698,6 +720,16 @@ static void fd_limits_child(void)
                 (void) close(fd);
         for (int i = 0; i < 3; i++) {
                 CHECK(ptable_scan(t, 20 + i) == 0);
+                check_all_present(t, kids, N_KIDS);
+        }
+        t = ptable_free(t);
+
+        /* 64 descriptors: no budget at all, every process is opened and closed per scan. */
+        rl = (struct rlimit){64, 64};
+        CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+        CHECK(ptable_new("/proc", &t) == 0);
+        for (int i = 0; i < 3; i++) {
+                CHECK(ptable_scan(t, i) == 0);
                 check_all_present(t, kids, N_KIDS);
         }
         ptable_free(t);
