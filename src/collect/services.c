@@ -9,34 +9,6 @@
 /* The kernel's TASK_COMM_LEN - 1: longer executable names are cut to this in comm. */
 #define COMM_VISIBLE_MAX 15
 
-#define SPEC(n, ...)                                                                          \
-        {                                                                                     \
-                .name = (n), .match = (const char *const[]){__VA_ARGS__},                     \
-                .n_match = sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *), \
-        }
-
-static const ServiceSpec defaults[] = {
-        SPEC("mysql", "mysqld", "mariadbd"),
-        SPEC("nginx", "nginx"),
-        SPEC("apache", "apache2", "httpd"),
-        SPEC("redis", "redis-server"),
-        SPEC("postgres", "postgres", "postmaster"),
-        SPEC("sshd", "sshd"),
-        SPEC("dockerd", "dockerd"),
-        SPEC("containerd", "containerd"),
-        SPEC("php-fpm", "php-fpm*"),
-        SPEC("mongod", "mongod"),
-        SPEC("memcached", "memcached"),
-        SPEC("haproxy", "haproxy"),
-        SPEC("cron", "cron", "crond"),
-};
-
-const ServiceSpec *services_default(size_t *ret_n)
-{
-        *ret_n = ELEMENTSOF(defaults);
-        return defaults;
-}
-
 static bool pattern_matches(const char *pat, const char *comm)
 {
         size_t pl = strlen(pat), cl = strlen(comm);
@@ -49,11 +21,19 @@ static bool pattern_matches(const char *pat, const char *comm)
         return cl == COMM_VISIBLE_MAX && pl > cl && memcmp(pat, comm, cl) == 0;
 }
 
-bool service_spec_matches(const ServiceSpec *spec, const char *comm)
+bool service_spec_matches(const ServiceSpec *spec, const char *comm, const char *cmdline)
 {
-        for (size_t i = 0; i < spec->n_match; i++)
-                if (spec->match[i] && pattern_matches(spec->match[i], comm))
+        for (size_t i = 0; i < spec->n_match; i++) {
+                const char *m = spec->match[i];
+                if (!m)
+                        continue;
+                if (strchr(m, '/')) {
+                        if (cmdline && strncmp(cmdline, m, strlen(m)) == 0)
+                                return true;
+                } else if (comm && pattern_matches(m, comm)) {
                         return true;
+                }
+        }
         return false;
 }
 
@@ -61,7 +41,7 @@ bool service_spec_matches(const ServiceSpec *spec, const char *comm)
 static bool counts(const ServiceSpec *spec, const ProcInfo *p)
 {
         return !p->kernel_thread && p->state != 'Z' && p->state != 'X' &&
-               service_spec_matches(spec, p->comm);
+               service_spec_matches(spec, p->comm, p->cmdline);
 }
 
 static void add(double *sum, double v)

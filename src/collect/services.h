@@ -1,6 +1,6 @@
 /* Key services: named groups of processes recognised by comm, evaluated over a ProcTable.
- * The caller owns the specs (the config layer maps its service list onto ServiceSpec); the
- * defaults cover the usual daemons of a Linux server. No state; thread-safe. */
+ * The caller owns the specs (the agent maps the configuration's list, whose defaults cover the
+ * usual daemons of a Linux server, onto ServiceSpec). No state; thread-safe. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,17 +13,16 @@ typedef struct ServiceSpec {
         const char *name;
         /* comm names: exact, or a prefix when ending in '*' ("php-fpm*"). comm is cut by
          * the kernel at 15 bytes, so a longer pattern matches a 15-byte comm that is its
-         * prefix ("containerd-shim-runc-v2" matches "containerd-shim"). */
+         * prefix ("containerd-shim-runc-v2" matches "containerd-shim"). A pattern with a
+         * '/' is a prefix of the command line instead ("/opt/app/bin/"). */
         const char *const *match;
         size_t n_match;
 } ServiceSpec;
 
-/* mysql, nginx, apache, redis, postgres, sshd, dockerd, containerd, php-fpm, mongod,
- * memcached, haproxy, cron. Static storage. */
-const ServiceSpec *services_default(size_t *ret_n);
-
-/* True if comm matches one of spec's patterns. */
-bool service_spec_matches(const ServiceSpec *spec, const char *comm);
+/* True if the process matches one of spec's patterns: a pattern with a '/' is a prefix of
+ * the command line (the executable's path as started, e.g. "/opt/app/bin/"), any other
+ * matches comm as described above. comm or cmdline may be NULL (never matches). */
+bool service_spec_matches(const ServiceSpec *spec, const char *comm, const char *cmdline);
 
 typedef struct ServiceStatus {
         const char *name; /* the spec's */

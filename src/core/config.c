@@ -740,34 +740,3 @@ char *config_default_data_dir(void)
 }
 
 /* Compares a process name with a pattern of n bytes, as a prefix if prefix is set. */
-static bool comm_matches(const char *comm, const char *pattern, size_t n, bool prefix)
-{
-        size_t len = strlen(comm);
-
-        /* A comm of exactly 15 bytes may be a longer name cut by the kernel:
-         * "systemd-journald" runs as "systemd-journal". */
-        if (len == COMM_MAX && n > COMM_MAX)
-                return strncmp(comm, pattern, COMM_MAX) == 0;
-        if (prefix)
-                return len >= n && strncmp(comm, pattern, n) == 0;
-        return len == n && strncmp(comm, pattern, n) == 0;
-}
-
-bool service_def_matches(const ServiceDef *d, const char *comm, const char *exe_or_argv0)
-{
-        for (size_t i = 0; i < d->n_match; i++) {
-                const char *m = d->match[i];
-                size_t n = strlen(m);
-
-                if (strchr(m, '/')) {
-                        if (exe_or_argv0 && strncmp(exe_or_argv0, m, n) == 0)
-                                return true;
-                } else if (comm && n > 0 && m[n - 1] == '*') {
-                        if (comm_matches(comm, m, n - 1, true))
-                                return true;
-                } else if (comm && comm_matches(comm, m, n, false)) {
-                        return true;
-                }
-        }
-        return false;
-}

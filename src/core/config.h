@@ -61,5 +61,3 @@ int config_load_string(const char *data, size_t size, const char *name, Config *
  * $HOME/.local/state/aiops (the passwd entry's home when $HOME is unset). Never NULL. */
 char *config_pick_data_dir(const char *system_dir);
 char *config_default_data_dir(void);
-
-bool service_def_matches(const ServiceDef *d, const char *comm, const char *exe_or_argv0);

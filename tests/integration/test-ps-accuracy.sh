@@ -45,13 +45,18 @@ for pid in mine:
     assert pid in ours, f"test process {pid} missing"
 
 checked = dict(state=0, mem=0)
+flicker = []
 for pid in sorted(stable):
     b, a, o = before[pid], after[pid], ours[pid]
-    assert o["ppid"] == b["ppid"] == a["ppid"] or b["ppid"] != a["ppid"], (pid, b, o)
-    if b["comm"] == a["comm"]:
-        assert o["command"].startswith("[") or True
+    if b["ppid"] == a["ppid"]:
+        assert o["ppid"] == b["ppid"], f"pid {pid}: ppid {o['ppid']} vs ps {b['ppid']}"
     if b["stat"] == a["stat"]:
-        assert o["stat"] == b["stat"], f"pid {pid}: state {o['stat']} vs ps {b['stat']}"
+        # A sleeper that woke for a moment (the tools relaying this test's output do) may be
+        # caught running in between: R and S may differ, rarely; any other letter must agree.
+        if {o["stat"], b["stat"]} == {"R", "S"}:
+            flicker.append(pid)
+        else:
+            assert o["stat"] == b["stat"], f"pid {pid}: state {o['stat']} vs ps {b['stat']}"
         checked["state"] += 1
     if (b["rss"], b["vsz"], b["nlwp"]) == (a["rss"], a["vsz"], a["nlwp"]):
         assert o["rss"] == b["rss"] * 1024, f"pid {pid}: rss {o['rss']} vs ps {b['rss']} KiB"
@@ -59,6 +64,7 @@ for pid in sorted(stable):
         assert o["thr"] == b["nlwp"], f"pid {pid}: threads {o['thr']} vs ps {b['nlwp']}"
         checked["mem"] += 1
 assert checked["state"] >= len(stable) * 0.8, checked
+assert len(flicker) <= 3, f"running/sleeping disagree for {flicker}"
 assert checked["mem"] >= len(stable) * 0.8, checked
 zombies = [p for p, r in before.items() if r["stat"] == "Z" and r["ppid"] == int(sys.argv[4].split()[2])]
 assert zombies and ours[zombies[0]]["stat"] == "Z", "the zombie child is not shown as Z"

@@ -7,6 +7,7 @@
 
 #include "collect/services.h"
 #include "core/alloc.h"
+#include "core/config.h"
 #include "test-util.h"
 
 static int64_t fake_now_ns;
@@ -30,14 +31,20 @@ static void test_services_evaluate_nginx(void **state)
 {
         _cleanup_free_ char *root = test_data_path("collect/proc-nginx");
         ProcTable *t = NULL;
-        size_t n;
-        const ServiceSpec *specs = services_default(&n);
+        /* The built-in list lives with the configuration, where the user's list replaces it. */
+        _cleanup_(config_freep) Config *cfg = config_new_default();
+        size_t n = cfg->n_services;
+        _cleanup_free_ ServiceSpec *specs = xnew(ServiceSpec, n);
         _cleanup_free_ ServiceStatus *st = xnew(ServiceStatus, n);
         double page = (double) sysconf(_SC_PAGESIZE);
         const ServiceStatus *s;
 
         (void) state;
         assert_int_equal(n, 13);
+        for (size_t i = 0; i < n; i++)
+                specs[i] = (ServiceSpec){cfg->services[i].name,
+                                         (const char *const *) cfg->services[i].match,
+                                         cfg->services[i].n_match};
         assert_int_equal(ptable_new(root, &t), 0);
         ptable_set_clock(t, fake_clock, NULL);
         fake_now_ns = 0;
@@ -107,12 +114,27 @@ static void test_service_spec_matches(void **state)
         const ServiceSpec spec = {"x", m, 2};
 
         (void) state;
-        assert_true(service_spec_matches(&spec, "php-fpm"));
-        assert_true(service_spec_matches(&spec, "php-fpm8.2"));
-        assert_true(service_spec_matches(&spec, "cron"));
-        assert_false(service_spec_matches(&spec, "crond"));
-        assert_false(service_spec_matches(&spec, "php"));
-        assert_false(service_spec_matches(&spec, ""));
+        assert_true(service_spec_matches(&spec, "php-fpm", NULL));
+        assert_true(service_spec_matches(&spec, "php-fpm8.2", NULL));
+        assert_true(service_spec_matches(&spec, "cron", NULL));
+        assert_false(service_spec_matches(&spec, "crond", NULL));
+        assert_false(service_spec_matches(&spec, "php", NULL));
+        assert_false(service_spec_matches(&spec, "", NULL));
+}
+
+static void test_service_spec_matches_path_prefix(void **state)
+{
+        static const char *const m[] = {"/opt/app/bin/", "mysqld"};
+        const ServiceSpec spec = {"app", m, 2};
+
+        (void) state;
+        assert_true(service_spec_matches(&spec, "java", "/opt/app/bin/java -jar app.jar"));
+        assert_false(service_spec_matches(&spec, "java", "/usr/bin/java -jar other.jar"));
+        assert_false(service_spec_matches(&spec, "java", NULL));
+        /* a path pattern never matches comm, a name pattern never the command line */
+        assert_false(service_spec_matches(&spec, "/opt/app/bin/", "[kworker]"));
+        assert_false(service_spec_matches(&spec, "bash", "mysqld --defaults-file=x"));
+        assert_true(service_spec_matches(&spec, "mysqld", "/usr/sbin/mysqld"));
 }
 
 int main(void)
@@ -120,6 +142,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_services_evaluate_nginx),
                 cmocka_unit_test(test_service_spec_matches),
+                cmocka_unit_test(test_service_spec_matches_path_prefix),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
