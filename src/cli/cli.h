@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "core/config.h"
 #include "core/term.h"
 
@@ -77,6 +79,18 @@ struct Agent;
  * progress on a terminal. 0 or -errno (logged). */
 int cli_collect_cycles(CliContext *ctx, struct Agent *a, unsigned count, int64_t interval_ms,
                        const char *label);
+
+/* `aiops collect` and `aiops run`: parse --count/--interval, collect, store and report; the
+ * hooks add a command's own part of the report. */
+typedef struct AgentStats AgentStats;
+typedef struct CollectCommand {
+        const char *name;
+        unsigned default_count;
+        void (*help)(void);
+        void (*extend_json)(json_t *report, const AgentStats *st);
+        void (*extend_print)(FILE *f, const AgentStats *st, const char *db_path);
+} CollectCommand;
+int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCommand *cmd);
 
 int cmd_collect(CliContext *ctx, int argc, char **argv);
 int cmd_ps(CliContext *ctx, int argc, char **argv);

@@ -72,7 +72,7 @@ static void ptable_freep_(ProcTable **t)
         *t = ptable_free(*t);
 }
 
-int cmd_collect(CliContext *ctx, int argc, char **argv)
+int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCommand *cmd)
 {
         static const struct option options[] = {
                 {"count", required_argument, NULL, 'n'},
@@ -80,23 +80,21 @@ int cmd_collect(CliContext *ctx, int argc, char **argv)
                 CLI_COMMON_LONG_OPTIONS,
                 {},
         };
-        unsigned count = 1;
+        _cleanup_free_ char *usage = xasprintf("%s ", cmd->name);
+        unsigned count = cmd->default_count;
         int64_t interval_ms = 1000;
         int opt;
-
-        if (argc > 1 && strcmp(argv[1], "processes") == 0)
-                return collect_processes(ctx, argc - 1, argv + 1);
 
         while ((opt = getopt_long(argc, argv, "n:i:vh", options, NULL)) >= 0) {
                 if (cli_common_option(ctx, opt, optarg))
                         continue;
                 switch (opt) {
                 case 'h':
-                        help_collect();
+                        cmd->help();
                         return EXIT_OK;
                 case 'n':
                         if (safe_atou(optarg, &count) < 0 || count == 0 || count > 1000000)
-                                return cli_usage_error(ctx, "collect ",
+                                return cli_usage_error(ctx, usage,
                                                        "invalid --count '%s' (1..1000000)", optarg);
                         break;
                 case 'i':
@@ -104,15 +102,15 @@ int cmd_collect(CliContext *ctx, int argc, char **argv)
                                 return EXIT_UNKNOWN;
                         break;
                 default:
-                        return cli_usage_error(ctx, "collect ", "invalid option");
+                        return cli_usage_error(ctx, usage, "invalid option");
                 }
         }
         if (optind < argc)
-                return cli_usage_error(ctx, "collect ", "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(ctx, usage, "unexpected argument '%s'", argv[optind]);
         if (ctx->format == OUTPUT_CSV)
-                return cli_usage_error(ctx, "collect ",
-                                       "--csv: the summary is not a table; "
-                                       "use --json, or 'aiops query --csv'");
+                return cli_usage_error(ctx, usage,
+                                       "--csv: the report is not a table; use --json, or "
+                                       "'aiops query --csv'");
 
         _cleanup_free_ char *db_path = NULL;
         if (cli_prepare_data_dir(ctx, &db_path) < 0)
@@ -127,13 +125,27 @@ int cmd_collect(CliContext *ctx, int argc, char **argv)
         agent_stats(a, &st);
         if (ctx->format == OUTPUT_JSON) {
                 json_t *j = report_collection_json(a, db_path);
+                if (cmd->extend_json)
+                        cmd->extend_json(j, &st);
                 (void) json_print(j, stdout);
                 json_decref(j);
         } else {
                 report_collection_print(a, db_path, stdout);
+                if (cmd->extend_print)
+                        cmd->extend_print(stdout, &st, db_path);
         }
         /* Not stored is a runtime failure for a one-shot command: say so by the exit code. */
         return st.store_ok ? EXIT_OK : EXIT_UNKNOWN;
+}
+
+int cmd_collect(CliContext *ctx, int argc, char **argv)
+{
+        static const CollectCommand collect = {
+                .name = "collect", .default_count = 1, .help = help_collect};
+
+        if (argc > 1 && strcmp(argv[1], "processes") == 0)
+                return collect_processes(ctx, argc - 1, argv + 1);
+        return cli_collect_command(ctx, argc, argv, &collect);
 }
 
 /* Per-process aggregate over the sampling period, keyed by (pid, starttime). */
