@@ -93,3 +93,33 @@ assert me[0]["ppid"] == int(sys.argv[3]), me
 assert isinstance(me[0]["rss"], int) and me[0]["rss"] > 0, me
 ' "$WORK/out" $$ "$PPID" || fail "ps --json lacks the test shell"
 pass "ps formats"
+
+# The main job and the process views.
+expect_rc 0 "$AIOPS" run --count 2 --interval 100ms --data-dir "$D" --json
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["cycles"] == 2 and d["store"]["ok"], d
+assert set(d["stages"]) == {"logs", "detect", "patterns", "scanners"}
+' "$WORK/out" || fail "run --json"
+expect_rc 0 "$AIOPS" run --count 1 --interval 100ms --data-dir "$D"
+expect_grep "next stages" "$WORK/out"
+expect_grep "Stored 1 cycles in $D/aiops.db" "$WORK/out"
+
+sh -c 'sleep 30 & sleep 30 & wait' &
+tree_root=$!
+CLEANUP="$tree_root"
+sleep 0.3
+expect_rc 0 "$AIOPS" ps --tree --pid "$tree_root" --interval 0
+[ "$(wc -l <"$WORK/out")" -eq 4 ] || fail "ps --tree --pid: expected a header and 3 processes"
+sed -n 2p "$WORK/out" | grep -q "^ *$tree_root .*sh -c sleep 30" || fail "tree root first: $(cat "$WORK/out")"
+expect_grep '├─ sleep 30$' "$WORK/out"
+expect_grep '└─ sleep 30$' "$WORK/out"
+pkill -P "$tree_root" 2>/dev/null || true
+kill "$tree_root" 2>/dev/null || true
+CLEANUP=""
+
+expect_rc 0 "$AIOPS" collect processes --duration 1s --interval 500ms --csv --top 5
+expect_grep '^PID,PPID,USER,STATE,SAMPLES,CPU% AVG,CPU% PEAK,RSS AVG,RSS PEAK,MEM% AVG,READ/S AVG,WRITE/S AVG,THREADS,COMMAND$' "$WORK/out"
+[ "$(wc -l <"$WORK/out")" -eq 6 ] || fail "collect processes --top 5: expected 5 rows"
+pass "run, ps --tree and collect processes"
