@@ -42,10 +42,12 @@ check: deps check-format lint test test-sanitize fuzz-smoke
 check-format:
 	@tools/check-format.sh
 
-# Mechanical rules of STYLE.md: no banned libc calls, no upward includes between layers.
+# Mechanical rules of STYLE.md: no banned libc calls, no upward includes between layers;
+# shell scripts shellcheck-clean.
 lint:
 	@tools/check-banned.sh
 	@tools/check-includes.sh
+	@shellcheck -x -s sh tests/integration/*.sh tools/*.sh bench/*.sh .ci/run
 
 format:
 	clang-format -i $(SOURCES)

@@ -5,6 +5,7 @@ set -eu
 
 list="$(dirname "$0")/../packaging/debian-deps.txt"
 missing=""
+# shellcheck disable=SC2013 # package names have no blanks
 for pkg in $(sed -e 's/#.*//' "$list"); do
         status=$(dpkg-query -W -f '${db:Status-Status}' "$pkg" 2>/dev/null || true)
         [ "$status" = "installed" ] || missing="$missing $pkg"

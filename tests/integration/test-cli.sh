@@ -1,6 +1,7 @@
 #!/bin/sh
 # The command line contract: --help everywhere, DESIGN's exit codes, errors that say what
 # failed and what to do, machine output that parses.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 D="$WORK/data"

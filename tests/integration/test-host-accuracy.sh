@@ -1,6 +1,7 @@
 #!/bin/sh
 # Host figures against independent readings: memory against `free -b` taken just before and
 # after, CPU busy % against /proc/stat deltas computed here over the same window.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 D="$WORK/data"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The agent loop: a drift-free schedule aligned to the wall clock, a clean stop on SIGINT and
 # SIGTERM (exit 0, last cycle committed), and SIGHUP answered with a status line.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 D="$WORK/data"

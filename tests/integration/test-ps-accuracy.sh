@@ -3,6 +3,7 @@
 # alive in both runs must be reported, with the same parent, state, threads, command name,
 # and exactly the same RSS and VSZ when ps saw them unchanged. Then CPU % of a busy loop
 # against top over the same interval.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # Some processes of known shape: sleepers, a zombie, a busy loop.

@@ -2,6 +2,7 @@
 # kill -9 of the agent at arbitrary moments: after each kill the database must pass SQLite's
 # integrity check and still hold every sample that a reader had seen committed before the
 # kill; the restarted agent goes on appending to the same series.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 D="$WORK/data"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Broken stores give one clear error naming the file, and the agent keeps collecting in
 # memory and saves the samples once the store can be written again.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # A foreign SQLite file and a garbage file where aiops.db should be.
