@@ -50,7 +50,16 @@ typedef struct ProcEntry {
          * ProcTable.kept_fds; the entry owns them (entry_close_fds()). */
         int dir_fd;
         int kept[_KEPT_MAX];
-        int64_t mono_ns;                 /* when it was sampled */
+        int64_t mono_ns; /* when stat was read: the base of cpu_percent */
+        /* The last io reading of this process, by a scan or by ptable_read_details(): the
+         * base of the next I/O rates, whichever path takes that one. Carried from entry to
+         * entry while (pid, starttime) stays the same. */
+        bool io_base;
+        int64_t io_ns;
+        uint64_t io_read_bytes, io_write_bytes;
+        /* t->scans when ptable_read_details() last read it (0 never): while that is the
+         * last scan, scans keep the descriptors it opened for fields they do not read. */
+        uint64_t details_gen;
         char *cmdline;                   /* owned; NULL when empty or not read */
         char *cgroup;                    /* owned */
         char *unit;                      /* owned */
@@ -86,6 +95,7 @@ struct ProcTable {
         size_t fd_budget;     /* cap on kept_fds now */
         size_t fd_budget_max; /* from RLIMIT_NOFILE at ptable_new() */
         bool fd_starved;      /* EMFILE/ENFILE seen during this scan */
+        ProcEntry *busy;      /* the entry of cur ptable_read_details() is reading */
 };
 
 static int64_t default_mono_ns(void *userdata)
@@ -356,23 +366,63 @@ static void format_pid(pid_t pid, char buf[static 12])
         memcpy(buf, e, (size_t) (tmp + sizeof(tmp) - e));
 }
 
-static void set_rates(ProcEntry *e, const ProcEntry *old, uint64_t clk_tck)
+/* CPU% against the previous scan's stat of the same process (old, NULL if none). */
+static void set_cpu_percent(ProcEntry *e, const ProcEntry *old, uint64_t clk_tck)
 {
         ProcInfo *p = &e->info;
 
-        p->cpu_percent = p->read_bytes_per_s = p->write_bytes_per_s = NAN;
-        if (!old || e->mono_ns <= old->mono_ns)
+        p->cpu_percent = NAN;
+        if (!old || e->mono_ns <= old->mono_ns || p->cpu_ticks < old->info.cpu_ticks)
                 return;
-
         double dt_s = (double) (e->mono_ns - old->mono_ns) / 1e9;
-        if (p->cpu_ticks >= old->info.cpu_ticks)
-                p->cpu_percent = (double) (p->cpu_ticks - old->info.cpu_ticks) / (double) clk_tck /
-                                 dt_s * 100.0;
-        if (p->io_known && old->info.io_known && p->read_bytes >= old->info.read_bytes &&
-            p->write_bytes >= old->info.write_bytes) {
-                p->read_bytes_per_s = (double) (p->read_bytes - old->info.read_bytes) / dt_s;
-                p->write_bytes_per_s = (double) (p->write_bytes - old->info.write_bytes) / dt_s;
+        p->cpu_percent =
+                (double) (p->cpu_ticks - old->info.cpu_ticks) / (double) clk_tck / dt_s * 100.0;
+}
+
+/* Takes an io reading made at now_ns into e: the totals, and the rates against the entry's
+ * previous reading (by a scan or by ptable_read_details(), whichever came last), which this
+ * one then replaces. The counters only grow for a process; if they did not (or the clock
+ * did not move) the rates are unknown. */
+static void take_io(ProcEntry *e, const ProcPidIo *io, int64_t now_ns)
+{
+        ProcInfo *p = &e->info;
+
+        p->io_known = true;
+        p->read_bytes = io->read_bytes;
+        p->write_bytes = io->write_bytes;
+        p->rchar = io->rchar;
+        p->wchar = io->wchar;
+        p->read_bytes_per_s = p->write_bytes_per_s = NAN;
+        if (e->io_base && now_ns > e->io_ns && io->read_bytes >= e->io_read_bytes &&
+            io->write_bytes >= e->io_write_bytes) {
+                double dt_s = (double) (now_ns - e->io_ns) / 1e9;
+                p->read_bytes_per_s = (double) (io->read_bytes - e->io_read_bytes) / dt_s;
+                p->write_bytes_per_s = (double) (io->write_bytes - e->io_write_bytes) / dt_s;
         }
+        e->io_base = true;
+        e->io_ns = now_ns;
+        e->io_read_bytes = io->read_bytes;
+        e->io_write_bytes = io->write_bytes;
+}
+
+/* The statm text in t->buf as exact rss and vsz in bytes. false if unparsable. */
+static bool parse_statm_bytes(const ProcTable *t, uint64_t *ret_rss, uint64_t *ret_vsz)
+{
+        ProcPidStatm sm;
+
+        if (proc_pid_parse_statm(&t->buf, &sm) < 0 ||
+            sm.resident_pages > UINT64_MAX / t->page_size ||
+            sm.size_pages > UINT64_MAX / t->page_size)
+                return false;
+        *ret_rss = sm.resident_pages * t->page_size;
+        *ret_vsz = sm.size_pages * t->page_size;
+        return true;
+}
+
+static double mem_percent(const ProcTable *t, uint64_t rss_bytes)
+{
+        return t->mem_total_bytes > 0 ? (double) rss_bytes / (double) t->mem_total_bytes * 100.0
+                                      : NAN;
 }
 
 static void set_unit(ProcEntry *e)
@@ -386,8 +436,8 @@ static void set_unit(ProcEntry *e)
 
 /* Gives back kept descriptors after EMFILE/ENFILE: the budget halves, and the entries this
  * scan has finished with, then those of the last scan not reached yet, close theirs (they
- * are reopened by path when next read). Never touches the entry being read, which is
- * next[n_next] and is neither. */
+ * are reopened by path when next read). Never touches the entry being read: in a scan that
+ * is next[n_next], which is neither; in ptable_read_details() it is t->busy. */
 static void shed_fds(ProcTable *t)
 {
         t->fd_starved = true;
@@ -395,7 +445,8 @@ static void shed_fds(ProcTable *t)
         for (size_t i = 0; i < t->n_next && t->kept_fds > t->fd_budget; i++)
                 entry_close_fds(t, &t->next[i]);
         for (size_t i = 0; i < t->n_cur && t->kept_fds > t->fd_budget; i++)
-                entry_close_fds(t, &t->cur[i]);
+                if (&t->cur[i] != t->busy)
+                        entry_close_fds(t, &t->cur[i]);
 }
 
 /* openat() that, when the descriptor table is full, sheds kept descriptors and tries once
@@ -577,25 +628,23 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
         p->kernel_thread = st.flags & PROC_PF_KTHREAD;
         p->fds = -1;
 
+        /* Descriptors of files this scan does not read are kept only for processes that
+         * ptable_read_details() reads every cycle: it read them since the last scan. On
+         * procfs they were moved over from old only if old is this process. */
+        bool keep_details = old && old->details_gen == t->scans;
+
         if (t->fields & PTABLE_FIELD_STATM) {
-                ProcPidStatm sm;
                 /* EACCES (not on Linux today, but statm has been restricted before): keep
                  * the approximate figures from stat. */
                 r = read_kept(t, e, KEPT_STATM);
                 if (is_gone(r))
                         return r;
-                if (r >= 0 && proc_pid_parse_statm(&t->buf, &sm) >= 0 &&
-                    sm.resident_pages <= UINT64_MAX / t->page_size &&
-                    sm.size_pages <= UINT64_MAX / t->page_size) {
-                        p->rss_bytes = sm.resident_pages * t->page_size;
-                        p->vsz_bytes = sm.size_pages * t->page_size;
-                }
-        } else {
+                if (r >= 0)
+                        (void) parse_statm_bytes(t, &p->rss_bytes, &p->vsz_bytes);
+        } else if (!keep_details) {
                 close_kept(t, &e->kept[KEPT_STATM]);
         }
-        p->mem_percent = t->mem_total_bytes > 0
-                                 ? (double) p->rss_bytes / (double) t->mem_total_bytes * 100.0
-                                 : NAN;
+        p->mem_percent = mem_percent(t, p->rss_bytes);
 
         if (t->fields & PTABLE_FIELD_STATUS) {
                 ProcPidStatus ss;
@@ -609,22 +658,17 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                 }
         }
 
+        ProcPidIo io;
+        bool io_read = false;
         if (t->fields & PTABLE_FIELD_IO) {
-                ProcPidIo io;
                 /* EACCES for other users' processes (ptrace access mode), also for root
                  * without CAP_SYS_PTRACE in some containers: then the rates are unknown.
                  * The check is made at every read, so a kept descriptor gets it too. */
                 r = read_kept(t, e, KEPT_IO);
                 if (is_gone(r))
                         return r;
-                if (r >= 0 && proc_pid_parse_io(&t->buf, &io) >= 0) {
-                        p->io_known = true;
-                        p->read_bytes = io.read_bytes;
-                        p->write_bytes = io.write_bytes;
-                        p->rchar = io.rchar;
-                        p->wchar = io.wchar;
-                }
-        } else {
+                io_read = r >= 0 && proc_pid_parse_io(&t->buf, &io) >= 0;
+        } else if (!keep_details) {
                 close_kept(t, &e->kept[KEPT_IO]);
         }
 
@@ -633,7 +677,7 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                 if (is_gone(r))
                         return r;
                 p->fds = r >= 0 ? r : -1;
-        } else {
+        } else if (!keep_details) {
                 close_kept(t, &e->kept[KEPT_FD_DIR]);
         }
 
@@ -679,9 +723,17 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                         e->cgroup = TAKE_PTR(old->cgroup);
                         e->unit = TAKE_PTR(old->unit);
                 }
+                e->io_base = old->io_base;
+                e->io_ns = old->io_ns;
+                e->io_read_bytes = old->io_read_bytes;
+                e->io_write_bytes = old->io_write_bytes;
+                e->details_gen = old->details_gen;
                 old->taken = true;
         }
-        set_rates(e, old, t->clk_tck);
+        set_cpu_percent(e, old, t->clk_tck);
+        p->read_bytes_per_s = p->write_bytes_per_s = NAN;
+        if (io_read)
+                take_io(e, &io, mono_ns);
 
         /* Over the budget: read by path again next time. */
         if (t->kept_fds > t->fd_budget)
@@ -756,6 +808,112 @@ int ptable_scan(ProcTable *t, int64_t now_ms)
         }
         t->sample_ms = now_ms;
         t->scans++;
+        return 0;
+}
+
+/* Opens /proc/<pid> of e by path again (its descriptors were closed, being over the
+ * budget) and checks through it that the pid still is e's process: an open directory pins
+ * its process, so whatever is read through it afterwards is that process's. 0, -ESRCH when
+ * the pid now is another process's, or -errno (-ENOENT: gone). */
+static int reopen_dir(ProcTable *t, ProcEntry *e)
+{
+        ProcPidStat st;
+        char name[12];
+
+        format_pid(e->info.pid, name);
+        e->dir_fd = open_at(t, t->proc_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        if (e->dir_fd < 0)
+                return -errno;
+        t->kept_fds++;
+        int r = read_kept(t, e, KEPT_STAT);
+        if (r < 0)
+                return r;
+        if (proc_pid_parse_stat(&t->buf, &st) < 0 || st.pid != e->info.pid ||
+            st.starttime_ticks != e->info.starttime_ticks)
+                return -ESRCH;
+        return 0;
+}
+
+/* Reads fields of e at now_ns and takes them only if the process was there for all of
+ * them: one that vanished keeps its scan values. A field that cannot be read (EACCES)
+ * keeps its scan value too. Descriptors opened here stay with the entry within the budget
+ * (the next scan keeps them, see scan_one()), and are closed at once past it. */
+static void read_details(ProcTable *t, ProcEntry *e, unsigned fields, int64_t now_ns)
+{
+        ProcInfo *p = &e->info;
+        bool had_dir = e->dir_fd >= 0, had[_KEPT_MAX], failed = true;
+        uint64_t rss = 0, vsz = 0;
+        bool statm_read = false, io_read = false;
+        int64_t fds = -1;
+        ProcPidIo io;
+        int r;
+
+        for (size_t k = 0; k < _KEPT_MAX; k++)
+                had[k] = e->kept[k] >= 0;
+        t->busy = e; /* shed_fds() must not close what is read here */
+
+        /* Not reopened (gone, now another process's, or no descriptor left): nothing
+         * read, the scan values stay. */
+        if (!had_dir && reopen_dir(t, e) < 0)
+                goto out_close;
+        if (fields & PTABLE_FIELD_STATM) {
+                r = read_kept(t, e, KEPT_STATM);
+                if (is_gone(r))
+                        goto out_close;
+                statm_read = r >= 0 && parse_statm_bytes(t, &rss, &vsz);
+        }
+        /* Read at this very clock reading already (by the scan, or the pid is listed
+         * twice): that reading stands, a second one would have no interval. */
+        if ((fields & PTABLE_FIELD_IO) && !(e->io_base && e->io_ns == now_ns)) {
+                r = read_kept(t, e, KEPT_IO);
+                if (is_gone(r))
+                        goto out_close;
+                io_read = r >= 0 && proc_pid_parse_io(&t->buf, &io) >= 0;
+        }
+        if (fields & PTABLE_FIELD_FDS) {
+                r = count_fds(t, e);
+                if (is_gone(r))
+                        goto out_close;
+                fds = r;
+        }
+
+        failed = false;
+        e->details_gen = t->scans;
+        if (statm_read) {
+                p->rss_bytes = rss;
+                p->vsz_bytes = vsz;
+                p->mem_percent = mem_percent(t, rss);
+        }
+        if (io_read)
+                take_io(e, &io, now_ns);
+        if (fds >= 0)
+                p->fds = fds;
+
+out_close:
+        t->busy = NULL;
+        if (failed || t->kept_fds > t->fd_budget) {
+                for (size_t k = 0; k < _KEPT_MAX; k++)
+                        if (!had[k])
+                                close_kept(t, &e->kept[k]);
+                if (!had_dir)
+                        close_kept(t, &e->dir_fd);
+        }
+}
+
+int ptable_read_details(ProcTable *t, const pid_t *pids, size_t n, unsigned fields)
+{
+        if (!t || (n > 0 && !pids))
+                return -EINVAL;
+        fields &= PTABLE_FIELD_STATM | PTABLE_FIELD_IO | PTABLE_FIELD_FDS;
+        if (n == 0 || fields == 0)
+                return 0;
+
+        int64_t now_ns = t->mono_ns(t->mono_userdata);
+        for (size_t i = 0; i < n; i++) {
+                ProcEntry *e = lookup(t, pids[i]);
+                if (e)
+                        read_details(t, e, fields, now_ns);
+        }
         return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "collect/ptable.h"
 #include "collect/users.h"
 #include "core/alloc.h"
+#include "core/parse.h"
 #include "test-util.h"
 
 /* cmocka 1.1.7 (Debian 12) has no assert_double_equal. */
@@ -650,6 +651,261 @@ static void test_ptable_kept_fds(void **state)
         assert_int_equal(count_own_fds(false), base);
 }
 
+static void write_io(const char *root, pid_t pid, uint64_t read_bytes, uint64_t write_bytes)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/%d", root, (int) pid);
+        _cleanup_free_ char *io =
+                xasprintf("rchar: 7\nwchar: 8\nsyscr: 0\nsyscw: 0\n"
+                          "read_bytes: %llu\nwrite_bytes: %llu\n"
+                          "cancelled_write_bytes: 0\n",
+                          (unsigned long long) read_bytes, (unsigned long long) write_bytes);
+        write_file(dir, "io", io);
+}
+
+#define CACHED_FIELDS (PTABLE_FIELD_CGROUP | PTABLE_FIELD_CMDLINE)
+#define DETAIL_FIELDS (PTABLE_FIELD_STATM | PTABLE_FIELD_IO | PTABLE_FIELD_FDS)
+
+static int details1(ProcTable *t, pid_t pid)
+{
+        return ptable_read_details(t, &pid, 1, DETAIL_FIELDS);
+}
+
+/* The agent's way: scan with the cached fields only, then statm, io and fds for a few. The
+ * I/O rate runs from one io reading of a process to the next, whichever path took them and
+ * whatever scans without io came in between. A scratch tree rewritten in place, so the
+ * descriptors kept across calls see the new text as they would on procfs. */
+static void test_ptable_read_details(void **state)
+{
+        _cleanup_free_ char *root = test_mkdtemp();
+        _cleanup_free_ const ProcInfo **sorted = NULL;
+        ProcTable *t = NULL;
+        const ProcInfo *p;
+        uint64_t page = page_size();
+
+        (void) state;
+        write_file(root, "stat", "cpu 0 0 0 0\nbtime 1700000000\n");
+        write_file(root, "meminfo", "MemTotal: 1000 kB\n");
+        /* stat (24) says 10 pages for each, statm 300, 400 and 20 */
+        write_proc(root, 10, "worker", 100, 50, 500, 0, "worker");
+        write_proc(root, 11, "big", 0, 0, 600, 0, "big");
+        write_proc(root, 12, "leaving", 0, 0, 700, 0, "leaving");
+        _cleanup_free_ char *d10 = xasprintf("%s/10", root);
+        _cleanup_free_ char *d11 = xasprintf("%s/11", root);
+        _cleanup_free_ char *d12 = xasprintf("%s/12", root);
+        write_file(d10, "statm", "5000 300 0 0 0 1 0\n");
+        write_file(d11, "statm", "6000 400 0 0 0 1 0\n");
+        write_file(d12, "statm", "7000 20 0 0 0 1 0\n");
+        write_file(d10, "fd/0", "");
+        write_file(d10, "fd/1", "");
+        write_io(root, 10, 0, 0);
+
+        int before_fds = count_own_fds(false);
+        assert_int_equal(ptable_new(root, &t), 0);
+        ptable_set_clock(t, fake_clock, NULL);
+        ptable_set_fields(t, CACHED_FIELDS);
+        int base_fds = count_own_fds(false);
+        fake_now_ns = INT64_C(5000000000);
+        assert_int_equal(ptable_scan(t, 1), 0);
+        assert_int_equal(ptable_count(t), 3);
+        /* Each process keeps /proc/<pid> and stat. */
+        assert_int_equal(count_own_fds(false), base_fds + 6);
+        sorted = xnew(const ProcInfo *, 3);
+
+        /* After the scan: the approximate rss from stat, no io, no fds. */
+        p = ptable_find(t, 10);
+        assert_int_equal(p->rss_bytes, 10 * page);
+        assert_int_equal(p->vsz_bytes, 1000);
+        assert_near(p->mem_percent, 10.0 * (double) page / 1024000.0 * 100, 1e-12);
+        assert_false(p->io_known);
+        assert_true(isnan(p->read_bytes_per_s));
+        assert_int_equal(p->fds, -1);
+        ptable_sorted(t, PTABLE_SORT_MEM, sorted);
+        assert_int_equal(sorted[0]->pid, 10); /* a tie at 10 pages: pid order */
+        assert_int_equal(sorted[1]->pid, 11);
+
+        /* Bad arguments; unknown pids (and no fields) are no error and change nothing. */
+        static const pid_t pids[] = {11, 999, 10};
+        assert_int_equal(ptable_read_details(NULL, pids, 1, DETAIL_FIELDS), -EINVAL);
+        assert_int_equal(ptable_read_details(t, NULL, 1, DETAIL_FIELDS), -EINVAL);
+        assert_int_equal(ptable_read_details(t, NULL, 0, DETAIL_FIELDS), 0);
+        assert_int_equal(ptable_read_details(t, pids, 3, PTABLE_FIELD_CGROUP), 0);
+        assert_int_equal(ptable_find(t, 10)->rss_bytes, 10 * page);
+        assert_int_equal(count_own_fds(false), base_fds + 6);
+
+        /* Details of 10 and 11 (999 is not there): exact rss and vsz from statm, fds, io
+         * totals; no rate from a first io reading. The pointers stay valid. */
+        fake_now_ns = INT64_C(6000000000);
+        assert_int_equal(ptable_read_details(t, pids, 3, DETAIL_FIELDS), 0);
+        assert_ptr_equal(ptable_find(t, 10), p);
+        assert_null(ptable_find(t, 999));
+        assert_int_equal(p->rss_bytes, 300 * page);
+        assert_int_equal(p->vsz_bytes, 5000 * page);
+        assert_near(p->mem_percent, 300.0 * (double) page / 1024000.0 * 100, 1e-12);
+        assert_int_equal(p->fds, 2);
+        assert_true(p->io_known);
+        assert_int_equal(p->read_bytes, 0);
+        assert_int_equal(p->rchar, 7);
+        assert_int_equal(p->wchar, 8);
+        assert_true(isnan(p->read_bytes_per_s));
+        assert_true(isnan(p->write_bytes_per_s));
+        assert_int_equal(ptable_find(t, 11)->rss_bytes, 400 * page);
+        assert_int_equal(ptable_find(t, 11)->fds, 0);
+        /* 12 was not asked for. */
+        assert_int_equal(ptable_find(t, 12)->rss_bytes, 10 * page);
+        assert_int_equal(ptable_find(t, 12)->fds, -1);
+        /* Sorting sees the exact figures. */
+        ptable_sorted(t, PTABLE_SORT_MEM, sorted);
+        assert_int_equal(sorted[0]->pid, 11);
+        assert_int_equal(sorted[1]->pid, 10);
+        assert_int_equal(sorted[2]->pid, 12);
+        /* statm and io stay open for each (fd/ of a fixture is listed, not kept). */
+        assert_int_equal(count_own_fds(false), base_fds + 10);
+
+        /* details -> details: +4096 read and +1000 written over 2 s. */
+        write_io(root, 10, 4096, 1000);
+        fake_now_ns = INT64_C(8000000000);
+        assert_int_equal(details1(t, 10), 0);
+        assert_near(p->read_bytes_per_s, 2048.0, 1e-9);
+        assert_near(p->write_bytes_per_s, 500.0, 1e-9);
+        /* Listed again at the same clock reading: the reading stands. */
+        write_io(root, 10, 5000, 1000);
+        assert_int_equal(details1(t, 10), 0);
+        assert_int_equal(p->read_bytes, 4096);
+        assert_near(p->read_bytes_per_s, 2048.0, 1e-9);
+        write_io(root, 10, 4096, 1000);
+
+        /* A scan without io: no io figures this cycle, the approximate rss again; the
+         * descriptors details opened since the last scan are kept. */
+        fake_now_ns = INT64_C(9000000000);
+        assert_int_equal(ptable_scan(t, 2), 0);
+        p = ptable_find(t, 10);
+        assert_false(p->io_known);
+        assert_true(isnan(p->read_bytes_per_s));
+        assert_int_equal(p->rss_bytes, 10 * page);
+        assert_int_equal(p->fds, -1);
+        assert_int_equal(count_own_fds(false), base_fds + 10);
+
+        /* details -> (scan without io) -> details: over the 2 s since the io reading at
+         * 8 s, not since the scan. */
+        write_io(root, 10, 12288, 1000);
+        fake_now_ns = INT64_C(10000000000);
+        assert_int_equal(details1(t, 10), 0);
+        assert_near(p->read_bytes_per_s, 4096.0, 1e-9);
+        assert_near(p->write_bytes_per_s, 0.0, 1e-9);
+        assert_int_equal(p->rss_bytes, 300 * page);
+
+        /* details -> scan with io: against the details reading at 10 s. */
+        ptable_set_fields(t, CACHED_FIELDS | PTABLE_FIELD_IO);
+        write_io(root, 10, 16384, 3000);
+        fake_now_ns = INT64_C(12000000000);
+        assert_int_equal(ptable_scan(t, 3), 0);
+        p = ptable_find(t, 10);
+        assert_near(p->read_bytes_per_s, 2048.0, 1e-9);
+        assert_near(p->write_bytes_per_s, 1000.0, 1e-9);
+        /* 11 was not read by details since scan 2: its statm descriptor is closed, its
+         * io one kept since the scan reads io now; 12 got io. */
+        assert_int_equal(count_own_fds(false), base_fds + 6 + 2 + 1 + 1);
+
+        /* scan -> details: +3000 read in 1 s after the scan's reading. */
+        write_io(root, 10, 19384, 3000);
+        fake_now_ns = INT64_C(13000000000);
+        assert_int_equal(details1(t, 10), 0);
+        assert_near(p->read_bytes_per_s, 3000.0, 1e-9);
+        assert_near(p->write_bytes_per_s, 0.0, 1e-9);
+
+        /* scan (with io) -> scan without io -> details: over the 3 s since 13 s. */
+        ptable_set_fields(t, CACHED_FIELDS);
+        write_io(root, 10, 25384, 3000);
+        fake_now_ns = INT64_C(15000000000);
+        assert_int_equal(ptable_scan(t, 4), 0);
+        p = ptable_find(t, 10);
+        fake_now_ns = INT64_C(16000000000);
+        assert_int_equal(details1(t, 10), 0);
+        assert_near(p->read_bytes_per_s, 2000.0, 1e-9);
+
+        /* 12 goes away after the scan: asked for, it keeps its scan values. */
+        test_rm_rf(d12);
+        assert_int_equal(details1(t, 12), 0);
+        p = ptable_find(t, 12);
+        assert_non_null(p);
+        assert_int_equal(p->rss_bytes, 10 * page);
+        assert_int_equal(p->vsz_bytes, 1000);
+        assert_false(p->io_known);
+        assert_int_equal(p->fds, -1);
+
+        /* pid reuse (a new start time): nothing of the old io reading carries over. */
+        write_proc(root, 10, "worker", 1, 1, 900, 0, "worker");
+        write_io(root, 10, 100, 0);
+        fake_now_ns = INT64_C(17000000000);
+        assert_int_equal(ptable_scan(t, 5), 0);
+        fake_now_ns = INT64_C(18000000000);
+        assert_int_equal(details1(t, 10), 0);
+        p = ptable_find(t, 10);
+        assert_true(p->io_known);
+        assert_true(isnan(p->read_bytes_per_s));
+        assert_int_equal(p->rss_bytes, 1 * page); /* write_proc's statm */
+
+        ptable_free(t);
+        assert_int_equal(count_own_fds(false), before_fds);
+        test_rm_rf(root);
+}
+
+/* Our own process through the real /proc: details fill what the scan left out. */
+static void test_ptable_read_details_live(void **state)
+{
+        ProcTable *t = NULL;
+        const ProcInfo *p;
+        pid_t self = getpid();
+        char buf[256];
+
+        (void) state;
+        assert_int_equal(ptable_new("/proc", &t), 0);
+        ptable_set_fields(t, CACHED_FIELDS);
+        assert_int_equal(ptable_scan(t, 1), 0);
+        p = ptable_find(t, self);
+        assert_non_null(p);
+        assert_false(p->io_known);
+        assert_int_equal(p->fds, -1);
+        assert_non_null(p->cgroup);
+
+        assert_int_equal(details1(t, self), 0);
+        assert_ptr_equal(ptable_find(t, self), p);
+        assert_true(p->io_known);
+        assert_true(p->fds >= 3);
+        assert_true(isnan(p->read_bytes_per_s));
+        /* rss as statm says: read it ourselves around the call (it may move a little). */
+        _cleanup_close_ int sfd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+        ssize_t n = read(sfd, buf, sizeof(buf) - 1);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        const char *q = buf;
+        uint64_t size, resident;
+        assert_int_equal(parse_u64(&q, &size), 0);
+        assert_int_equal(parse_u64(&q, &resident), 0);
+        assert_true(p->rss_bytes > 0);
+        assert_true(p->rss_bytes / page_size() + 64 > resident);
+        assert_true(p->rss_bytes / page_size() < resident + 64);
+        assert_true(p->vsz_bytes > 0);
+
+        /* Some reads, then a second reading: a known rate, and rchar grew. */
+        uint64_t rchar = p->rchar;
+        for (int i = 0; i < 4; i++)
+                assert_true(pread(sfd, buf, sizeof(buf), 0) > 0);
+        assert_int_equal(details1(t, self), 0);
+        assert_false(isnan(p->read_bytes_per_s));
+        assert_true(p->read_bytes_per_s >= 0);
+        assert_true(p->rchar > rchar);
+
+        /* Through a scan without io, to details again: still a rate. */
+        assert_int_equal(ptable_scan(t, 2), 0);
+        p = ptable_find(t, self);
+        assert_false(p->io_known);
+        assert_int_equal(details1(t, self), 0);
+        assert_true(p->io_known);
+        assert_false(isnan(p->write_bytes_per_s));
+        ptable_free(t);
+}
+
 #define CHECK(cond)                                                                              \
         do {                                                                                     \
                 if (!(cond)) {                                                                   \
@@ -716,6 +972,15 @@ static void fd_limits_child(void)
                 CHECK(ptable_scan(t, 11 + i) == 0);
                 check_all_present(t, kids, N_KIDS);
         }
+        /* Details hit EMFILE too: they shed the others' descriptors, never the entry they
+         * read, and read everyone. */
+        ptable_set_fields(t, CACHED_FIELDS);
+        for (int i = 0; i < 2; i++) {
+                CHECK(ptable_scan(t, 14 + i) == 0);
+                CHECK(ptable_read_details(t, kids, N_KIDS, DETAIL_FIELDS) == 0);
+                check_all_present(t, kids, N_KIDS);
+        }
+        ptable_set_fields(t, PTABLE_FIELDS_DEFAULT);
         for (int fd = first_dup; fd >= 0 && fd <= last_dup; fd++)
                 (void) close(fd);
         for (int i = 0; i < 3; i++) {
@@ -732,6 +997,13 @@ static void fd_limits_child(void)
                 CHECK(ptable_scan(t, i) == 0);
                 check_all_present(t, kids, N_KIDS);
         }
+        /* Details without a budget: each process opened by path, checked, and closed. */
+        int open_fds = count_own_fds(false);
+        ptable_set_fields(t, CACHED_FIELDS);
+        CHECK(ptable_scan(t, 3) == 0);
+        CHECK(ptable_read_details(t, kids, N_KIDS, DETAIL_FIELDS) == 0);
+        check_all_present(t, kids, N_KIDS);
+        CHECK(count_own_fds(false) == open_fds);
         ptable_free(t);
 
         for (size_t i = 0; i < N_KIDS; i++)
@@ -767,6 +1039,8 @@ int main(void)
                 cmocka_unit_test(test_users),
                 cmocka_unit_test(test_ptable_live),
                 cmocka_unit_test(test_ptable_kept_fds),
+                cmocka_unit_test(test_ptable_read_details),
+                cmocka_unit_test(test_ptable_read_details_live),
                 cmocka_unit_test(test_ptable_fd_limits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
