@@ -29,7 +29,8 @@ struct Agent {
         size_t n_services;
         const ProcInfo **sorted; /* scratch for top-N selection */
         size_t sorted_alloc;
-        pid_t *done; /* scratch: pids stored this cycle */
+        pid_t *picked; /* this cycle's processes: [0, n_stored) stored, the rest details only */
+        size_t n_picked, n_stored;
 
         Store *store;      /* the real one; NULL while unavailable */
         Store *fallback;   /* in memory while the real one is unavailable */
@@ -201,38 +202,59 @@ static bool pid_in(const pid_t *v, size_t n, pid_t pid)
         return false;
 }
 
-/* Stores the top-N processes by CPU and by memory, and every watched one, each once. */
-static void emit_processes(Agent *a)
+static void pick(pid_t *v, size_t *n, pid_t pid)
+{
+        if (!pid_in(v, *n, pid))
+                v[(*n)++] = pid;
+}
+
+/* Chooses the processes to store — the top N by CPU and by memory, and the watched ones — and
+ * those whose details (exact memory, I/O, open files) the cycle needs: these plus every member
+ * of a key service. Only they pay for reading more than stat (ptable.h). */
+static void select_processes(Agent *a)
 {
         static const PtableSort keys[] = {PTABLE_SORT_CPU, PTABLE_SORT_MEM};
-        size_t n = ptable_count(a->ptable), n_done = 0;
+        size_t n = ptable_count(a->ptable);
         unsigned top = a->config->top_processes;
 
         if (n > a->sorted_alloc) {
                 a->sorted_alloc = n + n / 2 + 16;
                 a->sorted = xreallocarray(a->sorted, a->sorted_alloc, sizeof(*a->sorted));
-                a->done = xreallocarray(a->done, a->sorted_alloc, sizeof(*a->done));
+                a->picked = xreallocarray(a->picked, a->sorted_alloc, sizeof(*a->picked));
         }
+        a->n_picked = 0;
         for (size_t k = 0; k < ELEMENTSOF(keys) && top > 0; k++) {
                 ptable_sorted(a->ptable, keys[k], a->sorted);
                 for (size_t i = 0; i < n && i < top; i++) {
-                        const ProcInfo *p = a->sorted[i];
-                        if (keys[k] == PTABLE_SORT_CPU && !(p->cpu_percent > 0))
+                        if (keys[k] == PTABLE_SORT_CPU && !(a->sorted[i]->cpu_percent > 0))
                                 break; /* idle processes are not "top" */
-                        if (pid_in(a->done, n_done, p->pid))
-                                continue;
-                        proc_info_foreach_metric(p, emit, a);
-                        a->done[n_done++] = p->pid;
+                        pick(a->picked, &a->n_picked, a->sorted[i]->pid);
                 }
         }
         for (size_t i = 0; i < n; i++) {
                 const ProcInfo *p = ptable_get(a->ptable, i);
-                if (!is_watched(a, p) || pid_in(a->done, n_done, p->pid))
-                        continue;
-                proc_info_foreach_metric(p, emit, a);
-                a->done[n_done++] = p->pid;
+                if (is_watched(a, p))
+                        pick(a->picked, &a->n_picked, p->pid);
         }
-        a->stats.processes_stored_last_cycle = n_done;
+        a->n_stored = a->n_picked;
+        for (size_t i = 0; i < n; i++) {
+                const ProcInfo *p = ptable_get(a->ptable, i);
+                for (size_t k = 0; k < a->n_services; k++)
+                        if (service_spec_matches(&a->specs[k], p->comm, p->cmdline)) {
+                                pick(a->picked, &a->n_picked, p->pid);
+                                break;
+                        }
+        }
+}
+
+static void emit_processes(Agent *a)
+{
+        for (size_t i = 0; i < a->n_stored; i++) {
+                const ProcInfo *p = ptable_find(a->ptable, a->picked[i]);
+                if (p)
+                        proc_info_foreach_metric(p, emit, a);
+        }
+        a->stats.processes_stored_last_cycle = a->n_stored;
 }
 
 int agent_new(const Config *cfg, const char *db_path, const char *proc_root, const char *sys_root,
@@ -298,7 +320,7 @@ Agent *agent_free(Agent *a)
         free(a->specs);
         free(a->services);
         free(a->sorted);
-        free(a->done);
+        free(a->picked);
         free(a->store_error);
         free(a->db_path);
         free(a);
@@ -315,6 +337,9 @@ static int collect(Agent *a, int64_t now_ms)
                 log_warning_errno(q, "cannot scan the process table: %m");
         if (r < 0 && q < 0)
                 return r;
+        select_processes(a);
+        (void) ptable_read_details(a->ptable, a->picked, a->n_picked,
+                                   PTABLE_FIELD_STATM | PTABLE_FIELD_IO | PTABLE_FIELD_FDS);
         (void) services_evaluate(a->specs, a->n_services, a->ptable, a->services);
         a->stats.processes_last_cycle = ptable_count(a->ptable);
         return 0;
