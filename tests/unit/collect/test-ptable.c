@@ -537,7 +537,8 @@ static int count_own_fds(bool check_cloexec)
                 if (check_cloexec && !fd_preexisting[fd] && !(flags & FD_CLOEXEC)) {
                         char link[64], target[256] = "";
                         (void) snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-                        (void) readlink(link, target, sizeof(target) - 1);
+                        if (readlink(link, target, sizeof(target) - 1) < 0)
+                                target[0] = '?';
                         fail_msg("fd %d (%s) has no FD_CLOEXEC", fd, target);
                 }
         }
@@ -581,7 +582,8 @@ static void test_ptable_kept_fds(void **state)
                 if (read(go[0], &x, 1) == 1)
                         for (int i = 0; i < 3; i++)
                                 (void) open("/dev/null", O_RDONLY);
-                (void) write(done[1], "x", 1);
+                if (write(done[1], "x", 1) != 1)
+                        _exit(1);
                 for (;;)
                         pause();
         }
