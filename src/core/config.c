@@ -294,7 +294,7 @@ static int parse_pid_list(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *
                 return r;
         _cleanup_free_ int *pids = xnew(int, count);
         for (size_t i = 0; i < count; i++) {
-                yaml_node_t *item;
+                yaml_node_t *item = NULL;
                 const char *s = NULL;
                 r = get_node(ctx, items[i], n, k->path, &item);
                 if (r < 0)
@@ -324,7 +324,7 @@ static int get_string_list(Ctx *ctx, yaml_node_t *n, const char *key, size_t max
                 return r;
         char **v = xnew0(char *, count);
         for (size_t i = 0; i < count; i++) {
-                yaml_node_t *item;
+                yaml_node_t *item = NULL;
                 const char *s = NULL;
                 r = get_node(ctx, items[i], n, key, &item);
                 if (r >= 0)
@@ -362,15 +362,15 @@ static int parse_name_list(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config 
 static int parse_service(Ctx *ctx, yaml_node_t *n, const char *key, ServiceDef *ret)
 {
         yaml_node_t *name_node = NULL, *match_node = NULL;
-        const char *name;
+        const char *name = NULL;
 
         if (n->type != YAML_MAPPING_NODE)
                 return fail(ctx, n, key, "expected a mapping with 'name' and 'match', got %s",
                             node_kind(n));
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
              p++) {
-                yaml_node_t *kn, *vn;
-                const char *kname;
+                yaml_node_t *kn = NULL, *vn = NULL;
+                const char *kname = NULL;
                 int r = get_node(ctx, p->key, n, key, &kn);
                 if (r >= 0)
                         r = get_scalar(ctx, kn, key, "a key", &kname);
@@ -432,7 +432,7 @@ static int parse_services(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *
         ServiceDef *s = xnew0(ServiceDef, count);
         for (; done < count; done++) {
                 _cleanup_free_ char *key = xasprintf("%s[%zu]", k->path, done);
-                yaml_node_t *item;
+                yaml_node_t *item = NULL;
                 r = get_node(ctx, items[done], n, key, &item);
                 if (r >= 0)
                         r = parse_service(ctx, item, key, &s[done]);
@@ -510,8 +510,8 @@ static int walk_mapping(Ctx *ctx, yaml_node_t *map, const char *prefix, Config *
 {
         for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
              p++) {
-                yaml_node_t *kn, *vn;
-                const char *name;
+                yaml_node_t *kn = NULL, *vn = NULL;
+                const char *name = NULL;
                 int r = get_node(ctx, p->key, map, prefix, &kn);
                 if (r < 0)
                         return r;
