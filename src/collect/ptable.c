@@ -602,11 +602,14 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                 if (proc_pid_parse_stat(&t->buf, &st) < 0 || st.pid != pid)
                         return -ENOENT; /* not a stat line: nothing to show for it */
         }
-        /* Every scan, not cached: the owner of /proc/<pid> follows setuid() and dumpability,
-         * and getattr on procfs recomputes it (a kept descriptor sees no revalidation, but
-         * fstat() of the directory does). */
-        if (fstat(e->dir_fd, &sb) < 0)
+        /* The owner of /proc/<pid> follows setuid() and dumpability, and getattr on procfs
+         * recomputes it (a kept descriptor sees no revalidation, but fstat() of the directory
+         * does): read every scan with PTABLE_FIELD_OWNER, else only when first seen. */
+        if (old && !(t->fields & PTABLE_FIELD_OWNER)) {
+                sb.st_uid = old->info.uid;
+        } else if (fstat(e->dir_fd, &sb) < 0) {
                 return -errno;
+        }
 
         e->mono_ns = mono_ns;
         p->pid = pid;
