@@ -237,11 +237,14 @@ static void select_processes(Agent *a)
                         pick(a->picked, &a->n_picked, p->pid);
         }
         a->n_stored = a->n_picked;
+        /* Each process once (the table has no duplicates), so only the stored ones need
+         * checking: a service of 500 workers costs 500 checks against ~20, not 500². */
         for (size_t i = 0; i < n; i++) {
                 const ProcInfo *p = ptable_get(a->ptable, i);
                 for (size_t k = 0; k < a->n_services; k++)
                         if (service_spec_matches(&a->specs[k], p->comm, p->cmdline)) {
-                                pick(a->picked, &a->n_picked, p->pid);
+                                if (!pid_in(a->picked, a->n_stored, p->pid))
+                                        a->picked[a->n_picked++] = p->pid;
                                 break;
                         }
         }
