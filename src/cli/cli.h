@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "core/term.h"
+#include "store/store.h"
 
 /* DESIGN.md: the Nagios plugin convention. */
 enum {
@@ -67,6 +68,10 @@ int cli_common_option(CliContext *ctx, int opt, const char *arg);
 int cli_load_config(CliContext *ctx);
 /* Creates the data directory if needed and returns the database path in it (caller frees). */
 int cli_prepare_data_dir(CliContext *ctx, char **ret_db_path);
+
+/* Opens the store of the data directory for reading; a missing file is an error ("nothing
+ * was collected there yet"), not created. Logs the error and returns -errno. */
+int cli_open_existing_store(CliContext *ctx, Store **ret, char **ret_db_path);
 
 /* Prints "aiops: <message>" for a usage error plus a hint, returns EXIT_UNKNOWN. */
 int cli_usage_error(const CliContext *ctx, const char *cmd, const char *fmt, ...)

@@ -32,11 +32,6 @@ static void help(void)
                "like a Prometheus range query.\n");
 }
 
-static void store_freep_(Store **s)
-{
-        *s = store_free(*s);
-}
-
 static int list_metrics(Store *s)
 {
         char **names = NULL;
@@ -147,22 +142,11 @@ int cmd_query(CliContext *ctx, int argc, char **argv)
         if (!metric)
                 list = true;
 
-        _cleanup_free_ char *db_path = NULL, *msg = NULL;
-        if (cli_load_config(ctx) < 0)
+        _cleanup_free_ char *db_path = NULL;
+        _cleanup_(store_freep) Store *s = NULL;
+        if (cli_open_existing_store(ctx, &s, &db_path) < 0)
                 return EXIT_UNKNOWN;
-        db_path = xasprintf("%s/aiops.db", ctx->data_dir);
-        if (access(db_path, F_OK) < 0) {
-                log_error("no store at '%s': nothing was collected there yet (run 'aiops collect' "
-                          "or pass --data-dir)",
-                          db_path);
-                return EXIT_UNKNOWN;
-        }
-        _cleanup_(store_freep_) Store *s = NULL;
-        int r = store_open(db_path, NULL, &s, &msg);
-        if (r < 0) {
-                log_error_errno(r, "%s", msg);
-                return EXIT_UNKNOWN;
-        }
+        int r;
         if (list)
                 return list_metrics(s);
 

@@ -20,11 +20,6 @@ static void help(void)
                "Exit status 3 if the store is missing or unreadable.\n");
 }
 
-static void store_freep_(Store **s)
-{
-        *s = store_free(*s);
-}
-
 int cmd_status(CliContext *ctx, int argc, char **argv)
 {
         static const struct option options[] = {CLI_COMMON_LONG_OPTIONS, {}};
@@ -43,23 +38,11 @@ int cmd_status(CliContext *ctx, int argc, char **argv)
                 return cli_usage_error(ctx, "status ", "unexpected argument '%s'", argv[optind]);
         if (ctx->format == OUTPUT_CSV)
                 return cli_usage_error(ctx, "status ", "--csv: status is not a table; use --json");
-        if (cli_load_config(ctx) < 0)
+        _cleanup_free_ char *db_path = NULL, *last = NULL;
+        _cleanup_(store_freep) Store *s = NULL;
+        if (cli_open_existing_store(ctx, &s, &db_path) < 0)
                 return EXIT_UNKNOWN;
-
-        _cleanup_free_ char *db_path = xasprintf("%s/aiops.db", ctx->data_dir);
-        _cleanup_free_ char *msg = NULL, *last = NULL;
-        if (access(db_path, F_OK) < 0) {
-                log_error("no store at '%s': nothing was collected there yet (run 'aiops collect' "
-                          "or 'aiops monitor', or pass --data-dir)",
-                          db_path);
-                return EXIT_UNKNOWN;
-        }
-        _cleanup_(store_freep_) Store *s = NULL;
-        int r = store_open(db_path, NULL, &s, &msg);
-        if (r < 0) {
-                log_error_errno(r, "%s", msg);
-                return EXIT_UNKNOWN;
-        }
+        int r;
         StoreStats st;
         r = store_stats(s, &st);
         if (r < 0) {

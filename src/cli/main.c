@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/alloc.h"
@@ -162,6 +163,27 @@ int cli_prepare_data_dir(CliContext *ctx, char **ret_db_path)
                                        "with --data-dir or AIOPS_DATA_DIR)",
                                        ctx->data_dir);
         *ret_db_path = xasprintf("%s/aiops.db", ctx->data_dir);
+        return 0;
+}
+
+int cli_open_existing_store(CliContext *ctx, Store **ret, char **ret_db_path)
+{
+        _cleanup_free_ char *db_path = NULL, *msg = NULL;
+
+        int r = cli_load_config(ctx);
+        if (r < 0)
+                return r;
+        db_path = xasprintf("%s/aiops.db", ctx->data_dir);
+        if (access(db_path, F_OK) < 0)
+                return log_error_errno(-ENOENT,
+                                       "no store at '%s': nothing was collected there yet (run "
+                                       "'aiops collect' or 'aiops monitor', or pass --data-dir)",
+                                       db_path);
+        r = store_open(db_path, NULL, ret, &msg);
+        if (r < 0)
+                return log_error_errno(r, "%s", msg ? msg : "cannot open the store");
+        if (ret_db_path)
+                *ret_db_path = TAKE_PTR(db_path);
         return 0;
 }
 

@@ -175,7 +175,6 @@ Store *store_free(Store *s)
         free(s);
         return NULL;
 }
-DEFINE_FREEP(Store, store_free);
 
 const char *store_last_error(const Store *s)
 {

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/macro.h"
+
 /* 'AIOP' in PRAGMA application_id marks our files (`file(1)` shows it too). */
 #define STORE_APPLICATION_ID 0x41494F50
 
@@ -84,6 +86,7 @@ typedef struct StoreStats {
 int store_open(const char *path, const StoreOptions *opt, Store **ret, char **reterr_msg);
 /* Closes without committing (call store_commit() first); accepts and returns NULL. */
 Store *store_free(Store *s);
+DEFINE_FREEP(Store, store_free)
 /* The message of the last failure ("" if none); borrowed until the next call. */
 const char *store_last_error(const Store *s);
 const char *store_path(const Store *s);
