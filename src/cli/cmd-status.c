@@ -58,9 +58,10 @@ int cmd_status(CliContext *ctx, int argc, char **argv)
 
         if (ctx->format == OUTPUT_JSON) {
                 json_t *j = json_pack(
-                        "{s:s,s:s,s:s?,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o},s:{s:o,s:I},"
+                        "{s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o},s:{s:o,s:I},"
                         "s:{s:I,s:I},s:{s:n,s:n,s:n,s:n}}",
-                        "data_dir", ctx->data_dir, "database", db_path, "config", ctx->config->path,
+                        "data_dir", json_string_lossy(ctx->data_dir), "database",
+                        json_string_lossy(db_path), "config", json_str_or_null(ctx->config->path),
                         "store", "file_bytes", (json_int_t) st.file_bytes, "db_bytes",
                         (json_int_t) st.db_bytes, "wal_bytes", (json_int_t) st.wal_bytes, "series",
                         (json_int_t) st.series, "chunks", (json_int_t) st.chunks, "samples",

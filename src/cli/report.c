@@ -85,9 +85,9 @@ json_t *report_collection_json(Agent *a, const char *db_path)
         for (size_t i = 0; i < h->n_disks; i++)
                 json_array_append_new(
                         disks,
-                        json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "device", h->disks[i].name,
-                                  "read_bytes_per_second", jnum(h->disks[i].read_bytes_per_second),
-                                  "write_bytes_per_second",
+                        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "device",
+                                  json_string_lossy(h->disks[i].name), "read_bytes_per_second",
+                                  jnum(h->disks[i].read_bytes_per_second), "write_bytes_per_second",
                                   jnum(h->disks[i].write_bytes_per_second), "reads_per_second",
                                   jnum(h->disks[i].reads_per_second), "writes_per_second",
                                   jnum(h->disks[i].writes_per_second), "busy_percent",
@@ -97,13 +97,14 @@ json_t *report_collection_json(Agent *a, const char *db_path)
         for (size_t i = 0; i < h->n_nets; i++)
                 json_array_append_new(
                         nets,
-                        json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "interface", h->nets[i].name,
-                                  "receive_bytes_per_second", jnum(h->nets[i].rx_bytes_per_second),
-                                  "transmit_bytes_per_second", jnum(h->nets[i].tx_bytes_per_second),
-                                  "receive_errors_total", jnum(h->nets[i].rx_errors_total),
-                                  "transmit_errors_total", jnum(h->nets[i].tx_errors_total),
-                                  "receive_drops_total", jnum(h->nets[i].rx_drops_total),
-                                  "transmit_drops_total", jnum(h->nets[i].tx_drops_total)));
+                        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "interface",
+                                  json_string_lossy(h->nets[i].name), "receive_bytes_per_second",
+                                  jnum(h->nets[i].rx_bytes_per_second), "transmit_bytes_per_second",
+                                  jnum(h->nets[i].tx_bytes_per_second), "receive_errors_total",
+                                  jnum(h->nets[i].rx_errors_total), "transmit_errors_total",
+                                  jnum(h->nets[i].tx_errors_total), "receive_drops_total",
+                                  jnum(h->nets[i].rx_drops_total), "transmit_drops_total",
+                                  jnum(h->nets[i].tx_drops_total)));
         json_object_set_new(host, "network", nets);
         json_object_set_new(host, "file_descriptors",
                             json_pack("{s:o,s:o}", "allocated", jnum(h->fds_allocated), "max",
@@ -128,13 +129,13 @@ json_t *report_collection_json(Agent *a, const char *db_path)
                             json_pack("{s:I,s:I}", "count", (json_int_t) st.processes_last_cycle,
                                       "stored", (json_int_t) st.processes_stored_last_cycle));
         json_object_set_new(root, "store",
-                            json_pack("{s:s,s:b,s:I,s:I,s:I,s:f,s:f}", "path", db_path, "ok",
-                                      st.store_ok, "samples_last_cycle",
-                                      (json_int_t) st.samples_last_cycle, "samples_appended",
-                                      (json_int_t) st.samples_appended, "samples_in_memory",
-                                      (json_int_t) st.samples_in_memory, "last_cycle_cpu_ms",
-                                      (double) st.last_cycle_cpu_ns / 1e6, "last_cycle_wall_ms",
-                                      (double) st.last_cycle_wall_ns / 1e6));
+                            json_pack("{s:o,s:b,s:I,s:I,s:I,s:f,s:f}", "path",
+                                      json_string_lossy(db_path), "ok", st.store_ok,
+                                      "samples_last_cycle", (json_int_t) st.samples_last_cycle,
+                                      "samples_appended", (json_int_t) st.samples_appended,
+                                      "samples_in_memory", (json_int_t) st.samples_in_memory,
+                                      "last_cycle_cpu_ms", (double) st.last_cycle_cpu_ns / 1e6,
+                                      "last_cycle_wall_ms", (double) st.last_cycle_wall_ns / 1e6));
         return root;
 }
 
