@@ -124,3 +124,15 @@ expect_rc 0 "$AIOPS" collect processes --duration 1s --interval 500ms --csv --to
 expect_grep '^PID,PPID,USER,STATE,SAMPLES,CPU% AVG,CPU% PEAK,RSS AVG,RSS PEAK,MEM% AVG,READ/S AVG,WRITE/S AVG,THREADS,COMMAND$' "$WORK/out"
 [ "$(wc -l <"$WORK/out")" -eq 6 ] || fail "collect processes --top 5: expected 5 rows"
 pass "run, ps --tree and collect processes"
+
+# A data directory whose name is not UTF-8 still gives valid JSON (the byte becomes U+FFFD).
+bad="$WORK/$(printf 'bad\377dir')"
+expect_rc 0 "$AIOPS" collect --data-dir "$bad" --json
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["store"]["path"].endswith("bad\ufffddir/aiops.db"), d["store"]["path"]
+' "$WORK/out" || fail "collect --json with a non-UTF-8 path"
+expect_rc 0 "$AIOPS" status --data-dir "$bad" --json
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$WORK/out" || fail "status --json"
+pass "non-UTF-8 paths in JSON"
