@@ -276,7 +276,8 @@ int agent_new(const Config *cfg, const char *db_path, const char *proc_root, con
         if (r < 0)
                 return log_error_errno(r, "cannot read the process table from '%s': %m", proc_root);
         /* stat for everyone (cmdline and cgroup are cached); the rest for the chosen few. */
-        ptable_set_fields(a->ptable, PTABLE_FIELD_CGROUP | PTABLE_FIELD_CMDLINE);
+        ptable_set_fields(a->ptable,
+                          PTABLE_FIELD_CGROUP | PTABLE_FIELD_CMDLINE | PTABLE_FIELD_SKIP_IDLE);
 
         a->n_services = cfg->n_services;
         a->specs = xnew0(ServiceSpec, a->n_services ? a->n_services : 1);

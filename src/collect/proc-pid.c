@@ -109,17 +109,17 @@ int proc_pid_parse_stat(const ProcBuf *b, ProcPidStat *ret)
         return 0;
 }
 
-int proc_pid_parse_statm(const ProcBuf *b, ProcPidStatm *ret)
+/* A line of exactly n blank-separated decimal numbers, as the kernel prints statm and
+ * schedstat: blanks and one trailing newline allowed, nothing else (no sign, no junk glued to
+ * a number, no second line, no embedded NUL). 0, -EINVAL, or -ERANGE on overflow. */
+static int parse_number_line(const ProcBuf *b, uint64_t *v, size_t n)
 {
-        uint64_t v[7];
         const char *p;
 
         if (!b->data || b->len == 0)
                 return -EINVAL;
-
-        /* "size resident shared text lib data dt\n" (fs/proc/array.c proc_pid_statm()) */
         p = b->data;
-        for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+        for (size_t i = 0; i < n; i++) {
                 int r = parse_u64(&p, &v[i]);
                 if (r < 0)
                         return r;
@@ -131,7 +131,17 @@ int proc_pid_parse_statm(const ProcBuf *b, ProcPidStatm *ret)
                 p++;
         if (*p != '\0' || (size_t) (p - b->data) != b->len)
                 return -EINVAL; /* trailing text or an embedded NUL */
+        return 0;
+}
 
+int proc_pid_parse_statm(const ProcBuf *b, ProcPidStatm *ret)
+{
+        uint64_t v[7];
+
+        /* "size resident shared text lib data dt\n" (fs/proc/array.c proc_pid_statm()) */
+        int r = parse_number_line(b, v, ELEMENTSOF(v));
+        if (r < 0)
+                return r;
         *ret = (ProcPidStatm){
                 .size_pages = v[0],
                 .resident_pages = v[1],
@@ -140,6 +150,22 @@ int proc_pid_parse_statm(const ProcBuf *b, ProcPidStatm *ret)
                 .lib_pages = v[4],
                 .data_pages = v[5],
                 .dt_pages = v[6],
+        };
+        return 0;
+}
+
+int proc_pid_parse_schedstat(const ProcBuf *b, ProcPidSchedstat *ret)
+{
+        uint64_t v[3];
+
+        /* "%llu %llu %lu\n" (fs/proc/base.c proc_pid_schedstat()) */
+        int r = parse_number_line(b, v, ELEMENTSOF(v));
+        if (r < 0)
+                return r;
+        *ret = (ProcPidSchedstat){
+                .runtime_ns = v[0],
+                .run_delay_ns = v[1],
+                .timeslices = v[2],
         };
         return 0;
 }

@@ -67,6 +67,16 @@ typedef struct ProcPidStatm {
         uint64_t dt_pages;       /* (7) always 0 since Linux 2.6 */
 } ProcPidStatm;
 
+/* /proc/<pid>/schedstat (Documentation/scheduler/sched-stats.rst), of the task with that id
+ * only: for a thread-group leader it leaves out the other threads. The file exists with
+ * CONFIG_SCHED_INFO (Debian, Fedora, RHEL kernels have it); a kernel where sched_info_on()
+ * is false shows "0 0 0". Cheaper to generate than stat (~2 against ~5.5 us here). */
+typedef struct ProcPidSchedstat {
+        uint64_t runtime_ns;   /* (1) se.sum_exec_runtime: time on a CPU */
+        uint64_t run_delay_ns; /* (2) sched_info.run_delay: time runnable, waiting for a CPU */
+        uint64_t timeslices;   /* (3) sched_info.pcount: times it was put on a CPU */
+} ProcPidSchedstat;
+
 typedef struct ProcPidIo {
         uint64_t rchar, wchar; /* bytes passed to read()/write() and friends */
         uint64_t syscr, syscw; /* read/write system calls */
@@ -80,6 +90,9 @@ int proc_pid_parse_stat(const ProcBuf *b, ProcPidStat *ret);
 /* /proc/<pid>/statm. 0, or -EINVAL unless the line holds seven numbers (and nothing else but
  * blanks and one trailing newline), -ERANGE if one overflows. */
 int proc_pid_parse_statm(const ProcBuf *b, ProcPidStatm *ret);
+/* /proc/<pid>/schedstat. 0, or -EINVAL unless the line holds three numbers (and nothing else
+ * but blanks and one trailing newline), -ERANGE if one overflows. */
+int proc_pid_parse_schedstat(const ProcBuf *b, ProcPidSchedstat *ret);
 /* /proc/<pid>/status. 0, or -EINVAL without a valid "Uid:" line. */
 int proc_pid_parse_status(const ProcBuf *b, ProcPidStatus *ret);
 /* /proc/<pid>/io. 0, or -EINVAL unless all seven fields were found. */

@@ -22,20 +22,23 @@
 #define DENTS_SIZE ((size_t) 32 << 10)
 
 /* The files read every scan whose descriptors an entry keeps between scans. fd/ is kept as
- * an O_PATH descriptor for fstat() (see count_fds()). */
+ * an O_PATH descriptor for fstat() (see count_fds()); schedstat only with
+ * PTABLE_FIELD_SKIP_IDLE, for single-threaded processes. */
 typedef enum KeptFile {
         KEPT_STAT,
         KEPT_STATM,
         KEPT_IO,
         KEPT_FD_DIR,
+        KEPT_SCHEDSTAT,
         _KEPT_MAX,
 } KeptFile;
 
 static const char *const kept_name[_KEPT_MAX] = {
-        [KEPT_STAT] = "stat",
-        [KEPT_STATM] = "statm",
-        [KEPT_IO] = "io",
-        [KEPT_FD_DIR] = "fd",
+        [KEPT_STAT] = "stat",           /* always */
+        [KEPT_STATM] = "statm",         /* PTABLE_FIELD_STATM, or read by details */
+        [KEPT_IO] = "io",               /* PTABLE_FIELD_IO, or read by details */
+        [KEPT_FD_DIR] = "fd",           /* PTABLE_FIELD_FDS, or read by details; O_PATH */
+        [KEPT_SCHEDSTAT] = "schedstat", /* PTABLE_FIELD_SKIP_IDLE, one thread */
 };
 
 /* Descriptors left to the rest of the program: at least this many, or a quarter of the
@@ -50,7 +53,15 @@ typedef struct ProcEntry {
          * ProcTable.kept_fds; the entry owns them (entry_close_fds()). */
         int dir_fd;
         int kept[_KEPT_MAX];
-        int64_t mono_ns; /* when stat was read: the base of cpu_percent */
+        int64_t mono_ns; /* when stat was read (or found current): the base of cpu_percent */
+        /* The stat line info was made from: what a scan that skips stat carries over. */
+        ProcPidStat stat;
+        /* PTABLE_FIELD_SKIP_IDLE. sched: the schedstat reading made just before that stat was
+         * read (or found current), valid if sched_known. sched_absent: this process has no
+         * usable schedstat (ENOENT, EACCES, or all zeros though it has run), so it is not
+         * tried again; carried while (pid, starttime) stays the same. */
+        ProcPidSchedstat sched;
+        bool sched_known, sched_absent;
         /* The last io reading of this process, by a scan or by ptable_read_details(): the
          * base of the next I/O rates, whichever path takes that one. Carried from entry to
          * entry while (pid, starttime) stays the same. */
@@ -572,22 +583,74 @@ static int reuse_fds(ProcTable *t, ProcEntry *old, pid_t pid, ProcEntry *e, Proc
         return 0;
 }
 
+/* Reads the schedstat of e's process through its kept descriptor (opened relative to
+ * e->dir_fd, and kept, if need be). -EINVAL if it is not a schedstat line. */
+static int read_schedstat(ProcTable *t, ProcEntry *e, ProcPidSchedstat *ret)
+{
+        int r = read_kept(t, e, KEPT_SCHEDSTAT);
+        if (r < 0)
+                return r;
+        return proc_pid_parse_schedstat(&t->buf, ret);
+}
+
+/* Whether the task has not been on a CPU between the two readings: any run adds to the
+ * runtime (the scheduler clock is in ns) and to the timeslices. "0 0 0" (never ran yet, or
+ * sched_info off) proves nothing. */
+static bool sched_unchanged(const ProcPidSchedstat *a, const ProcPidSchedstat *b)
+{
+        return a->runtime_ns != 0 && a->runtime_ns == b->runtime_ns &&
+               a->timeslices == b->timeslices && a->run_delay_ns == b->run_delay_ns;
+}
+
+/* PTABLE_FIELD_SKIP_IDLE applies to old's process: one thread (schedstat covers only the
+ * leader, see PtableField) and a schedstat that works for it. */
+static bool sched_wanted(const ProcTable *t, const ProcEntry *old)
+{
+        return (t->fields & PTABLE_FIELD_SKIP_IDLE) &&
+               !(old && (old->info.threads != 1 || old->sched_absent));
+}
+
 /* Reads one process into e (entry_init()ed). 0, or -ENOENT/-ESRCH when it went away (or its
  * stat is not one) and must be left out. */
 static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
 {
         ProcInfo *p = &e->info;
         ProcPidStat st;
+        ProcPidSchedstat sched = {};
         struct stat sb;
-        bool reused;
-        int r;
+        bool reused = false, sched_read = false, idle = false;
+        int r, sched_r = 0;
 
         ProcEntry *old = lookup(t, pid);
         if (old && old->taken)
                 old = NULL;
-        r = reuse_fds(t, old, pid, e, &st, &reused);
-        if (reused)
+
+        /* PTABLE_FIELD_SKIP_IDLE: schedstat first, then stat only if the process ran since
+         * the reading made before its last stat (so that stat is still what it would show),
+         * or on its refresh turn. The kept schedstat pins the process as stat does: reaped,
+         * it fails with ESRCH, so a skipped stat needs no start time check. */
+        bool want_sched = sched_wanted(t, old);
+        if (want_sched && old && old->dir_fd >= 0 && old->kept[KEPT_STAT] >= 0) {
+                t->busy = old; /* shed_fds() must not close what is read here */
+                sched_r = read_schedstat(t, old, &sched);
+                t->busy = NULL;
+                sched_read = sched_r >= 0;
+                idle = sched_read && old->sched_known && sched_unchanged(&sched, &old->sched) &&
+                       (t->scans + (uint64_t) pid) % PTABLE_IDLE_REFRESH_SCANS != 0;
+        }
+        if (idle) {
+                entry_move_fds(e, old);
+                st = old->stat;
+                r = 1;
+        } else {
+                r = reuse_fds(t, old, pid, e, &st, &reused);
+        }
+        if (reused) {
                 old = NULL; /* nothing of the previous process carries over */
+                want_sched = sched_wanted(t, NULL);
+                sched_read = false;
+                sched_r = 0;
+        }
         if (r == 0) {
                 char name[12];
 
@@ -596,6 +659,12 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                 if (e->dir_fd < 0)
                         return -ENOENT; /* gone, not a directory we may enter, or no fds */
                 t->kept_fds++;
+                /* Before stat, for the same reason; not when the descriptors will be closed
+                 * at the end (over the budget), it would not be read next time. */
+                if (want_sched && !sched_read && t->kept_fds < t->fd_budget) {
+                        sched_r = read_schedstat(t, e, &sched);
+                        sched_read = sched_r >= 0;
+                }
                 r = read_kept(t, e, KEPT_STAT);
                 if (r < 0)
                         return -ENOENT;
@@ -630,6 +699,21 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
         p->majflt = st.majflt;
         p->kernel_thread = st.flags & PROC_PF_KTHREAD;
         p->fds = -1;
+        e->stat = st;
+
+        /* The process read fine, so a schedstat that could not be opened (ENOENT: no
+         * CONFIG_SCHED_INFO, or a fixture without it; EACCES) is missing for it, and so is
+         * one that says "0 0 0" while stat shows CPU time (sched_info off). */
+        e->sched_absent =
+                (old && old->sched_absent && old->info.starttime_ticks == st.starttime_ticks) ||
+                sched_r == -ENOENT || sched_r == -EACCES ||
+                (sched_read && sched.runtime_ns == 0 && sched.timeslices == 0 && p->cpu_ticks > 0);
+        if (want_sched && st.num_threads == 1 && !e->sched_absent) {
+                e->sched = sched_read ? sched : (ProcPidSchedstat){};
+                e->sched_known = sched_read;
+        } else {
+                close_kept(t, &e->kept[KEPT_SCHEDSTAT]);
+        }
 
         /* Descriptors of files this scan does not read are kept only for processes that
          * ptable_read_details() reads every cycle: it read them since the last scan. On

@@ -1,6 +1,7 @@
-/* Feeds arbitrary bytes to every /proc/<pid> parser: stat, statm, status, io, cgroup (and the unit
- * derived from the path it picks) and cmdline. The first byte chooses nothing: each input
- * goes to all parsers, since real files differ only in which parser should accept them. */
+/* Feeds arbitrary bytes to every /proc/<pid> parser: stat, statm, schedstat, status, io, cgroup
+ * (and the unit derived from the path it picks) and cmdline. The first byte chooses nothing:
+ * each input goes to all parsers, since real files differ only in which should accept them. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ProcBuf b = {};
         ProcPidStat st;
         ProcPidStatm sm;
+        ProcPidSchedstat sc;
         ProcPidStatus ss;
         ProcPidIo io;
         char *path = NULL;
@@ -29,8 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (proc_pid_parse_stat(&b, &st) == 0 && strlen(st.comm) >= PROC_COMM_MAX)
                 __builtin_trap();
-        /* statm accepts digits, blanks and one final newline, nothing else. */
-        if (proc_pid_parse_statm(&b, &sm) == 0)
+        /* statm and schedstat accept digits, blanks and one final newline, nothing else. */
+        bool numbers = proc_pid_parse_statm(&b, &sm) == 0;
+        if (proc_pid_parse_schedstat(&b, &sc) == 0)
+                numbers = true;
+        if (numbers)
                 for (size_t i = 0; i < size; i++)
                         if (!memchr("0123456789 \t", data[i], 12) &&
                             (data[i] != '\n' || memchr(data + i + 1, '\n', size - i - 1)))

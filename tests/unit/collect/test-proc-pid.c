@@ -214,6 +214,60 @@ static void test_proc_pid_parse_statm(void **state)
         assert_int_equal(proc_pid_parse_statm(&b, &sm), -EINVAL);
 }
 
+static void test_proc_pid_parse_schedstat(void **state)
+{
+        _cleanup_(procbuf_done) ProcBuf b = {};
+        ProcPidSchedstat ss;
+
+        (void) state;
+        read_fixture(&b, "collect/proc-real/1", "schedstat");
+        assert_int_equal(proc_pid_parse_schedstat(&b, &ss), 0);
+        assert_int_equal(ss.runtime_ns, 99757306);
+        assert_int_equal(ss.run_delay_ns, 11420661);
+        assert_int_equal(ss.timeslices, 379);
+        read_fixture(&b, "collect/proc-real/15", "schedstat");
+        assert_int_equal(proc_pid_parse_schedstat(&b, &ss), 0);
+        assert_int_equal(ss.runtime_ns, UINT64_C(2435844676));
+        assert_int_equal(ss.run_delay_ns, UINT64_C(11126848278));
+        assert_int_equal(ss.timeslices, 123591);
+
+        /* sched_info_on() false; no newline; tabs and the largest value. */
+        set_text(&b, "0 0 0\n");
+        assert_int_equal(proc_pid_parse_schedstat(&b, &ss), 0);
+        assert_int_equal(ss.runtime_ns, 0);
+        set_text(&b, "1 2 3");
+        assert_int_equal(proc_pid_parse_schedstat(&b, &ss), 0);
+        assert_int_equal(ss.timeslices, 3);
+        set_text(&b, "18446744073709551615\t2 3 \n");
+        assert_int_equal(proc_pid_parse_schedstat(&b, &ss), 0);
+        assert_true(ss.runtime_ns == UINT64_MAX);
+
+        static const char *const bad[] = {
+                "",          "\n",     "1 2",    "1 2\n3",     "1 2 3 4",
+                "1 2 3\n\n", "1 2x 3", "1 -2 3", "1 2 3\nfoo", "(1) 2 3",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                set_text(&b, bad[i]);
+                assert_int_equal(proc_pid_parse_schedstat(&b, &ss), -EINVAL);
+        }
+        set_text(&b, "18446744073709551616 2 3\n");
+        assert_int_equal(proc_pid_parse_schedstat(&b, &ss), -ERANGE);
+        set_text(&b, "1 2 3 ");
+        b.data[b.len - 1] = '\0';
+        assert_int_equal(proc_pid_parse_schedstat(&b, &ss), -EINVAL);
+
+        /* What the table rests on: our own runtime grows as we run. */
+        _cleanup_close_ int fd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ProcPidSchedstat a;
+        assert_int_equal(procbuf_read_at(&b, fd, "schedstat"), 0);
+        assert_int_equal(proc_pid_parse_schedstat(&b, &a), 0);
+        for (volatile unsigned long i = 0; i < 20000000; i++)
+                ;
+        assert_int_equal(procbuf_read_at(&b, fd, "schedstat"), 0);
+        assert_int_equal(proc_pid_parse_schedstat(&b, &ss), 0);
+        assert_true(ss.runtime_ns > a.runtime_ns);
+}
+
 static void test_proc_pid_parse_status(void **state)
 {
         _cleanup_(procbuf_done) ProcBuf b = {};
@@ -473,6 +527,7 @@ int main(void)
                 cmocka_unit_test(test_proc_pid_parse_stat_comm_with_parens),
                 cmocka_unit_test(test_proc_pid_parse_stat_edge),
                 cmocka_unit_test(test_proc_pid_parse_statm),
+                cmocka_unit_test(test_proc_pid_parse_schedstat),
                 cmocka_unit_test(test_proc_pid_parse_status),
                 cmocka_unit_test(test_proc_pid_parse_io),
                 cmocka_unit_test(test_proc_pid_parse_cgroup),

@@ -852,6 +852,259 @@ static void test_ptable_read_details(void **state)
         test_rm_rf(root);
 }
 
+/* stat of a scratch process, with what PTABLE_FIELD_SKIP_IDLE may carry over: state, CPU
+ * ticks, threads (20) and rss pages (24). */
+static void write_stat(const char *root, pid_t pid, char state, uint64_t ticks, unsigned threads,
+                       uint64_t rss_pages)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/%d", root, (int) pid);
+        _cleanup_free_ char *stat = xasprintf(
+                "%d (p%d) %c 1 1 1 0 -1 4194560 0 0 0 0 %llu 0 0 0 20 0 %u 0 %d 1000 %llu "
+                "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+                (int) pid, (int) pid, state, (unsigned long long) ticks, threads, (int) pid * 100,
+                (unsigned long long) rss_pages);
+        write_file(dir, "stat", stat);
+}
+
+static void write_schedstat(const char *root, pid_t pid, uint64_t runtime_ns, uint64_t slices)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/%d", root, (int) pid);
+        _cleanup_free_ char *text = xasprintf("%llu 5000 %llu\n", (unsigned long long) runtime_ns,
+                                              (unsigned long long) slices);
+        write_file(dir, "schedstat", text);
+}
+
+/* PTABLE_FIELD_SKIP_IDLE over a scratch tree rewritten in place: a stat changed behind a
+ * process whose schedstat did not move is not read, until its refresh turn. Pids are chosen
+ * for their turns, (scan + pid) % 10 == 0: 10 at scans 0 and 10, 11 at 9, 12 at 8, 13 at 7. */
+static void test_ptable_skip_idle(void **state)
+{
+        _cleanup_free_ char *root = test_mkdtemp();
+        ProcTable *t = NULL;
+        const ProcInfo *p;
+        double tck = (double) sysconf(_SC_CLK_TCK);
+        uint64_t page = page_size();
+
+        (void) state;
+        assert_int_equal(PTABLE_IDLE_REFRESH_SCANS, 10);
+        write_file(root, "stat", "cpu 0 0 0 0\nbtime 1700000000\n");
+        write_file(root, "meminfo", "MemTotal: 1000 kB\n");
+        /* 10 idle, 11 multi-threaded, 12 without schedstat, 13 busy */
+        for (pid_t pid = 10; pid <= 13; pid++) {
+                write_proc(root, pid, "x", 0, 0, (uint64_t) pid * 100, 0, "x");
+                write_stat(root, pid, 'S', 100, pid == 11 ? 3 : 1, 50);
+                if (pid != 12)
+                        write_schedstat(root, pid, 1000000, 7);
+        }
+
+        int before_fds = count_own_fds(false);
+        assert_int_equal(ptable_new(root, &t), 0);
+        ptable_set_clock(t, fake_clock, NULL);
+        ptable_set_fields(t, CACHED_FIELDS | PTABLE_FIELD_SKIP_IDLE);
+        int base_fds = count_own_fds(false);
+        fake_now_ns = INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 1), 0); /* scan 0 */
+        assert_int_equal(ptable_count(t), 4);
+        assert_int_equal(ptable_find(t, 10)->threads, 1);
+        assert_int_equal(ptable_find(t, 11)->threads, 3);
+        /* /proc/<pid> and stat for each, schedstat for 10 and 13 only. */
+        assert_int_equal(count_own_fds(false), base_fds + 4 * 2 + 2);
+
+        /* Every stat changes: 100 more ticks, state R, 80 pages. Only 13's schedstat moves. */
+        for (pid_t pid = 10; pid <= 13; pid++)
+                write_stat(root, pid, 'R', 200, pid == 11 ? 3 : 1, 80);
+        write_schedstat(root, 13, 2000000, 8);
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 2), 0); /* scan 1 */
+        p = ptable_find(t, 10);                 /* stat not read: the last values, 0 % CPU */
+        assert_int_equal(p->state, 'S');
+        assert_int_equal(p->cpu_ticks, 100);
+        assert_near(p->cpu_percent, 0.0, 0);
+        assert_int_equal(p->rss_bytes, 50 * page);
+        assert_int_equal(p->starttime_ticks, 1000);
+        assert_string_equal(p->cmdline, "x");
+        assert_string_equal(p->unit, "x.service");
+        for (pid_t pid = 11; pid <= 13; pid++) { /* multi-threaded, no schedstat, ran */
+                p = ptable_find(t, pid);
+                assert_int_equal(p->state, 'R');
+                assert_int_equal(p->cpu_ticks, 200);
+                assert_near(p->cpu_percent, 100.0 / tck * 100.0, 1e-9);
+                assert_int_equal(p->rss_bytes, 80 * page);
+        }
+
+        /* 13 did not run since: its new stat is not read. 10 ran: read, over the 2 s since
+         * its stat was last read, and one scan of 0 %. */
+        write_stat(root, 13, 'S', 300, 1, 90);
+        write_stat(root, 10, 'S', 300, 1, 60);
+        write_schedstat(root, 10, 3000000, 9);
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 3), 0); /* scan 2 */
+        p = ptable_find(t, 13);
+        assert_int_equal(p->state, 'R');
+        assert_int_equal(p->cpu_ticks, 200);
+        assert_near(p->cpu_percent, 0.0, 0);
+        p = ptable_find(t, 10);
+        assert_int_equal(p->state, 'S');
+        assert_int_equal(p->cpu_ticks, 300);
+        assert_near(p->cpu_percent, 200.0 / tck * 100.0, 1e-9);
+        assert_int_equal(p->rss_bytes, 60 * page);
+        assert_int_equal(ptable_find(t, 12)->cpu_ticks, 200);
+
+        /* A run delay or a timeslice without runtime change counts as having run too. */
+        write_stat(root, 10, 'S', 301, 1, 60);
+        write_file(root, "10/schedstat", "3000000 6000 9\n");
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 4), 0); /* scan 3 */
+        assert_int_equal(ptable_find(t, 10)->cpu_ticks, 301);
+
+        /* Nobody runs from now on: each gets its stat read on its refresh turn only, 13 at
+         * scan 7 and 10 at scan 10; 11 and 12 at every scan. */
+        for (uint64_t scan = 4; scan <= 10; scan++) {
+                for (pid_t pid = 10; pid <= 13; pid++)
+                        write_stat(root, pid, 'S', 1000 + scan, pid == 11 ? 3 : 1, 70);
+                fake_now_ns += INT64_C(1000000000);
+                assert_int_equal(ptable_scan(t, (int64_t) scan + 1), 0);
+                assert_int_equal(ptable_find(t, 11)->cpu_ticks, 1000 + scan);
+                assert_int_equal(ptable_find(t, 12)->cpu_ticks, 1000 + scan);
+                assert_int_equal(ptable_find(t, 13)->cpu_ticks, scan < 7 ? 200 : 1007);
+                assert_int_equal(ptable_find(t, 10)->cpu_ticks, scan < 10 ? 301 : 1010);
+        }
+        p = ptable_find(t, 13);
+        assert_int_equal(p->state, 'S');
+        assert_int_equal(p->rss_bytes, 70 * page);
+
+        /* A thread appears (10 ran to clone it): stat read every scan, schedstat closed. */
+        write_stat(root, 10, 'S', 2000, 2, 70);
+        write_schedstat(root, 10, 4000000, 10);
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 20), 0); /* scan 11 */
+        assert_int_equal(ptable_find(t, 10)->threads, 2);
+        assert_int_equal(count_own_fds(false), base_fds + 4 * 2 + 1);
+        write_stat(root, 10, 'S', 2001, 2, 70);
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 21), 0); /* scan 12 */
+        assert_int_equal(ptable_find(t, 10)->cpu_ticks, 2001);
+        /* Back to one thread: the stat that says so was read without a schedstat reading
+         * before it, so the next scan takes one (opening schedstat) and reads stat again; the
+         * one after can skip. */
+        for (uint64_t i = 0; i < 3; i++) {
+                write_stat(root, 10, 'S', 2002 + i, 1, 70);
+                fake_now_ns += INT64_C(1000000000);
+                assert_int_equal(ptable_scan(t, 22 + (int64_t) i), 0); /* scans 13-15 */
+                assert_int_equal(ptable_find(t, 10)->cpu_ticks, i < 2 ? 2002 + i : 2003);
+                assert_int_equal(count_own_fds(false), base_fds + 4 * 2 + (i == 0 ? 1 : 2));
+        }
+
+        /* "0 0 0" (sched_info off) though stat shows CPU time: stat every scan from now on,
+         * and the descriptor is let go. */
+        write_file(root, "13/schedstat", "0 0 0\n");
+        for (uint64_t i = 0; i < 2; i++) {
+                write_stat(root, 13, 'S', 3000 + i, 1, 70);
+                fake_now_ns += INT64_C(1000000000);
+                assert_int_equal(ptable_scan(t, 25 + (int64_t) i), 0); /* scans 16, 17 */
+                assert_int_equal(ptable_find(t, 13)->cpu_ticks, 3000 + i);
+        }
+        write_file(root, "13/schedstat", "1 2 3\n");
+        write_stat(root, 13, 'S', 3002, 1, 70);
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 27), 0); /* scan 18 */
+        assert_int_equal(ptable_find(t, 13)->cpu_ticks, 3002);
+        assert_int_equal(count_own_fds(false), base_fds + 4 * 2 + 1);
+
+        /* The flag off: every stat is read, the schedstat descriptors closed. */
+        ptable_set_fields(t, CACHED_FIELDS);
+        write_stat(root, 10, 'S', 4000, 1, 70);
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 28), 0);
+        assert_int_equal(ptable_find(t, 10)->cpu_ticks, 4000);
+        assert_int_equal(count_own_fds(false), base_fds + 4 * 2);
+
+        ptable_free(t);
+        assert_int_equal(count_own_fds(false), before_fds);
+        test_rm_rf(root);
+}
+
+static void spin_until_killed(void)
+{
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (volatile unsigned long i = 0;; i++)
+                ;
+}
+
+static uint64_t runtime_ns_of(pid_t pid)
+{
+        _cleanup_(procbuf_done) ProcBuf b = {};
+        _cleanup_free_ char *dir = xasprintf("/proc/%d", (int) pid);
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ProcPidSchedstat ss;
+
+        assert_true(fd >= 0);
+        assert_int_equal(procbuf_read_at(&b, fd, "schedstat"), 0);
+        assert_int_equal(proc_pid_parse_schedstat(&b, &ss), 0);
+        return ss.runtime_ns;
+}
+
+/* The agent's fields with PTABLE_FIELD_SKIP_IDLE on the real /proc: a busy process shows its
+ * CPU, a sleeping one 0 %, and both are gone at the scan after they were killed and reaped,
+ * the sleeping one being read through schedstat only until then. */
+static void test_ptable_skip_idle_live(void **state)
+{
+        ProcTable *t = NULL;
+        const ProcInfo *p;
+        char buf[256];
+
+        (void) state;
+        if (faccessat(AT_FDCWD, "/proc/self/schedstat", R_OK, 0) < 0) {
+                print_message("no /proc/<pid>/schedstat (CONFIG_SCHED_INFO off), skipping\n");
+                skip();
+        }
+        pid_t busy = fork();
+        assert_true(busy >= 0);
+        if (busy == 0)
+                spin_until_killed();
+        pid_t idle = spawn_paused();
+
+        assert_int_equal(ptable_new("/proc", &t), 0);
+        ptable_set_fields(t, CACHED_FIELDS | PTABLE_FIELD_SKIP_IDLE);
+        assert_int_equal(ptable_scan(t, 1), 0);
+        assert_int_equal(ptable_find(t, idle)->threads, 1);
+        /* Real time must pass for a CPU figure: until the busy child has run 300 ms. */
+        uint64_t start = runtime_ns_of(busy);
+        for (int i = 0; i < 1000 && runtime_ns_of(busy) < start + 300000000; i++) {
+                struct timespec ts = {0, 10000000};
+                (void) nanosleep(&ts, NULL);
+        }
+        for (int scan = 2; scan <= 4; scan++) {
+                assert_int_equal(ptable_scan(t, scan), 0);
+                p = ptable_find(t, busy);
+                assert_non_null(p);
+                if (scan == 2) {
+                        print_message("busy child: %.1f %% CPU\n", p->cpu_percent);
+                        assert_true(p->cpu_percent > 50);
+                }
+                p = ptable_find(t, idle);
+                assert_non_null(p);
+                assert_int_equal(p->state, 'S');
+                assert_near(p->cpu_percent, 0.0, 0);
+        }
+
+        /* The kernel behaviour a skipped stat rests on: a kept schedstat of a reaped process
+         * fails with ESRCH, as stat does. */
+        _cleanup_free_ char *path = xasprintf("/proc/%d/schedstat", (int) idle);
+        _cleanup_close_ int sfd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(sfd >= 0);
+        assert_true(pread(sfd, buf, sizeof(buf), 0) > 0);
+        kill_reap(idle);
+        kill_reap(busy);
+        errno = 0;
+        assert_int_equal(pread(sfd, buf, sizeof(buf), 0), -1);
+        assert_int_equal(errno, ESRCH);
+        assert_int_equal(ptable_scan(t, 5), 0);
+        assert_null(ptable_find(t, idle));
+        assert_null(ptable_find(t, busy));
+        ptable_free(t);
+}
+
 /* Our own process through the real /proc: details fill what the scan left out. */
 static void test_ptable_read_details_live(void **state)
 {
@@ -951,12 +1204,14 @@ static void fd_limits_child(void)
                 }
         }
 
-        /* 1024: a budget of 768, less than the ~5 per process (200 kids) a scan would keep. Then
+        /* 1024: a budget of 768, less than the ~6 per process (200 kids) a scan would keep. Then
          * the rest of the program takes every free descriptor: the next scan hits EMFILE on its
-         * first open, sheds what it kept, and still reads everyone. */
+         * first open, sheds what it kept, and still reads everyone. With SKIP_IDLE the paused
+         * kids are read through schedstat when they have it kept. */
         rl = (struct rlimit){1024, 1024}; /* lowering the hard limit is one-way: this first */
         CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
         CHECK(ptable_new("/proc", &t) == 0);
+        ptable_set_fields(t, PTABLE_FIELDS_DEFAULT | PTABLE_FIELD_SKIP_IDLE);
         CHECK(ptable_scan(t, 10) == 0);
         check_all_present(t, kids, N_KIDS);
         int first_dup = -1, last_dup = -1;
@@ -976,7 +1231,7 @@ static void fd_limits_child(void)
         }
         /* Details hit EMFILE too: they shed the others' descriptors, never the entry they
          * read, and read everyone. */
-        ptable_set_fields(t, CACHED_FIELDS);
+        ptable_set_fields(t, CACHED_FIELDS | PTABLE_FIELD_SKIP_IDLE);
         for (int i = 0; i < 2; i++) {
                 CHECK(ptable_scan(t, 14 + i) == 0);
                 CHECK(ptable_read_details(t, kids, N_KIDS, DETAIL_FIELDS) == 0);
@@ -1043,6 +1298,8 @@ int main(void)
                 cmocka_unit_test(test_ptable_kept_fds),
                 cmocka_unit_test(test_ptable_read_details),
                 cmocka_unit_test(test_ptable_read_details_live),
+                cmocka_unit_test(test_ptable_skip_idle),
+                cmocka_unit_test(test_ptable_skip_idle_live),
                 cmocka_unit_test(test_ptable_fd_limits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
