@@ -67,11 +67,6 @@ int cli_collect_cycles(CliContext *ctx, Agent *a, unsigned count, int64_t interv
 
 static int collect_processes(CliContext *ctx, int argc, char **argv);
 
-static void ptable_freep_(ProcTable **t)
-{
-        *t = ptable_free(*t);
-}
-
 int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCommand *cmd)
 {
         static const struct option options[] = {
@@ -318,7 +313,7 @@ static int collect_processes(CliContext *ctx, int argc, char **argv)
                 return cli_usage_error(ctx, "collect ",
                                        "--interval must not be longer than --duration");
 
-        _cleanup_(ptable_freep_) ProcTable *pt = NULL;
+        _cleanup_(ptable_freep) ProcTable *pt = NULL;
         int r = ptable_new("/proc", &pt);
         if (r < 0) {
                 log_error_errno(r, "cannot read the process table from '/proc': %m");

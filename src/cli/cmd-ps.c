@@ -28,11 +28,6 @@ static void help(void)
                "                       0 gives the average over each process's life, like ps\n");
 }
 
-static void ptable_freep_(ProcTable **t)
-{
-        *t = ptable_free(*t);
-}
-
 /* CPU % over the process's life, as ps computes it: CPU time / elapsed time. */
 static double lifetime_cpu_percent(const ProcInfo *p, int64_t now_ms)
 {
@@ -102,7 +97,7 @@ int cmd_ps(CliContext *ctx, int argc, char **argv)
         if (optind < argc)
                 return cli_usage_error(ctx, "ps ", "unexpected argument '%s'", argv[optind]);
 
-        _cleanup_(ptable_freep_) ProcTable *pt = NULL;
+        _cleanup_(ptable_freep) ProcTable *pt = NULL;
         int r = ptable_new("/proc", &pt);
         if (r < 0) {
                 log_error_errno(r, "cannot read the process table from '/proc': %m");

@@ -50,6 +50,7 @@
 
 #include "collect/metric.h"
 #include "collect/proc-pid.h"
+#include "core/macro.h"
 
 typedef struct ProcInfo {
         pid_t pid, ppid;
@@ -181,6 +182,7 @@ typedef struct ProcTable ProcTable;
  * Raises the soft RLIMIT_NOFILE to the hard limit (see the top of this file). */
 int ptable_new(const char *proc_root, ProcTable **ret);
 ProcTable *ptable_free(ProcTable *t);
+DEFINE_FREEP(ProcTable, ptable_free)
 
 /* Which optional files to read (PtableField bits); default PTABLE_FIELDS_DEFAULT. Takes
  * effect at the next scan. */
