@@ -11,6 +11,11 @@
 
 static bool pattern_matches(const char *pat, const char *comm)
 {
+        /* Every form needs the two to start alike: a cheap first test, since the agent tries
+         * every process against every pattern each cycle. */
+        if (pat[0] != comm[0] && pat[0] != '*')
+                return false;
+
         size_t pl = strlen(pat), cl = strlen(comm);
 
         if (pl > 0 && pat[pl - 1] == '*')
@@ -27,7 +32,7 @@ bool service_spec_matches(const ServiceSpec *spec, const char *comm, const char 
                 const char *m = spec->match[i];
                 if (!m)
                         continue;
-                if (strchr(m, '/')) {
+                if (m[0] == '/') {
                         if (cmdline && strncmp(cmdline, m, strlen(m)) == 0)
                                 return true;
                 } else if (comm && pattern_matches(m, comm)) {

@@ -13,13 +13,13 @@ typedef struct ServiceSpec {
         const char *name;
         /* comm names: exact, or a prefix when ending in '*' ("php-fpm*"). comm is cut by
          * the kernel at 15 bytes, so a longer pattern matches a 15-byte comm that is its
-         * prefix ("containerd-shim-runc-v2" matches "containerd-shim"). A pattern with a
-         * '/' is a prefix of the command line instead ("/opt/app/bin/"). */
+         * prefix ("containerd-shim-runc-v2" matches "containerd-shim"). A pattern starting
+         * with '/' is a prefix of the command line instead ("/opt/app/bin/"). */
         const char *const *match;
         size_t n_match;
 } ServiceSpec;
 
-/* True if the process matches one of spec's patterns: a pattern with a '/' is a prefix of
+/* True if the process matches one of spec's patterns: a pattern starting with '/' is a prefix of
  * the command line (the executable's path as started, e.g. "/opt/app/bin/"), any other
  * matches comm as described above. comm or cmdline may be NULL (never matches). */
 bool service_spec_matches(const ServiceSpec *spec, const char *comm, const char *cmdline);

@@ -19,7 +19,8 @@
 
 /* A service is recognised by its processes. A match entry is a process name compared with the
  * whole comm ("mysqld"), a prefix of comm when it ends in '*' ("php-fpm*"), or, when it
- * contains a '/', a prefix of the executable path or argv[0] ("/opt/app/bin/"). */
+ * starts with '/', a prefix of the command line, i.e. of the executable as started
+ * ("/opt/app/bin/"). */
 typedef struct ServiceDef {
         char *name;
         char **match;

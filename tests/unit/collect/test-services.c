@@ -135,6 +135,13 @@ static void test_service_spec_matches_path_prefix(void **state)
         assert_false(service_spec_matches(&spec, "/opt/app/bin/", "[kworker]"));
         assert_false(service_spec_matches(&spec, "bash", "mysqld --defaults-file=x"));
         assert_true(service_spec_matches(&spec, "mysqld", "/usr/sbin/mysqld"));
+
+        /* comm may hold a '/' itself: only a leading '/' makes a path pattern */
+        static const char *const k[] = {"kworker/*", "*"};
+        const ServiceSpec kspec = {"kworkers", k, 1}, any = {"any", k + 1, 1};
+        assert_true(service_spec_matches(&kspec, "kworker/0:1", NULL));
+        assert_false(service_spec_matches(&kspec, "kswapd0", "kworker/0:1"));
+        assert_true(service_spec_matches(&any, "anything", NULL));
 }
 
 int main(void)
