@@ -406,7 +406,7 @@ static int parse_service(Ctx *ctx, yaml_node_t *n, const char *key, ServiceDef *
                 return r;
         for (size_t i = 0; i < d.n_match; i++) {
                 const char *star = strchr(d.match[i], '*');
-                if (star && (star[1] != '\0' || strchr(d.match[i], '/')))
+                if (star && (star[1] != '\0' || d.match[i][0] == '/'))
                         r = fail(ctx, match_node, match_key,
                                  "'%s': '*' is only allowed at the end of a process name",
                                  d.match[i]);
