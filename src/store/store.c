@@ -15,6 +15,7 @@
 #include "core/strbuf.h"
 #include "store/chunk.h"
 #include "store/sqlite-util.h"
+#include "store/store-log.h"
 
 /* Schema migrations: entry i takes user_version i to i + 1, applied in one transaction.
  * Append only; never edit a released entry.
@@ -24,7 +25,10 @@
  * into an overflow page of its own, which measured 2.6x the encoded bytes for 240-sample
  * chunks; a rowid row keeps up to ~4 KB in place for ~15 bytes of index per chunk.
  * Retention scans the table (an index on end_ts would cost as much again to speed up an
- * hourly job). */
+ * hourly job).
+ *
+ * Version 2 adds sample_log (store.h, store-log.h): one row per commit, emptied by every
+ * checkpoint, so its ids restart from 1 and their order is the commit order. */
 static const char *const migrations[] = {
         "CREATE TABLE meta (\n"
         "        key TEXT PRIMARY KEY NOT NULL,\n"
@@ -50,6 +54,10 @@ static const char *const migrations[] = {
         "        data BLOB NOT NULL,\n"
         "        UNIQUE (series_id, start_ts)\n"
         ");\n",
+        "CREATE TABLE sample_log (\n"
+        "        id INTEGER PRIMARY KEY,\n"
+        "        data BLOB NOT NULL\n"
+        ");\n",
 };
 #define SCHEMA_VERSION ((int) ELEMENTSOF(migrations))
 
@@ -63,6 +71,9 @@ typedef enum Stmt {
         STMT_SERIES_DELETE_EMPTY,
         STMT_META_SET,
         STMT_META_GET,
+        STMT_LOG_INSERT,
+        STMT_LOG_CLEAR,
+        STMT_LOG_SCAN,
         _STMT_MAX,
 } Stmt;
 
@@ -85,10 +96,14 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO "
                           "UPDATE SET value = excluded.value",
         [STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [STMT_LOG_INSERT] = "INSERT INTO sample_log (data) VALUES (?1)",
+        [STMT_LOG_CLEAR] = "DELETE FROM sample_log",
+        [STMT_LOG_SCAN] = "SELECT data FROM sample_log ORDER BY id",
 };
 
 /* A chunk in memory. persisted is how many of its samples its row held at the last commit
- * (0: no row yet), so the chunk is dirty while count > persisted. */
+ * (0: no row yet), so the chunk is dirty while count > persisted. A dirty open chunk's
+ * samples past persisted are in sample_log rows, or in s->log until the next commit. */
 typedef struct Chunk {
         ChunkEncoder enc;
         uint32_t persisted;
@@ -123,6 +138,18 @@ struct Store {
         Series **by_key;
         Series **by_id;
         size_t table_size;
+
+        /* The samples appended since the last commit, as the sample_log row the next commit
+         * writes. log_overflow: it passed STORE_LOG_MAX_BYTES and was dropped, so the next
+         * commit must be a checkpoint. */
+        StoreLogWriter log;
+        bool log_overflow;
+        uint64_t log_rows; /* in sample_log, as far as this connection wrote or replayed */
+        uint64_t log_bytes;
+        uint64_t log_replayed;
+        uint64_t log_skipped;
+        uint64_t log_unknown;
+        uint64_t log_corrupt_rows;
 };
 
 static bool streq(const char *a, const char *b)
@@ -170,6 +197,7 @@ Store *store_free(Store *s)
         free(s->series);
         free(s->by_key);
         free(s->by_id);
+        store_log_writer_done(&s->log);
         free(s->path);
         free(s->last_error);
         free(s);
@@ -708,6 +736,8 @@ static int open_classify(Store *s)
         return 0;
 }
 
+static int log_replay(Store *s);
+
 int store_open(const char *path, const StoreOptions *opt, Store **ret, char **reterr_msg)
 {
         _cleanup_(store_freep) Store *s = NULL;
@@ -724,6 +754,8 @@ int store_open(const char *path, const StoreOptions *opt, Store **ret, char **re
                 s->opt.chunk_max_samples = STORE_CHUNK_MAX_SAMPLES_DEFAULT;
         if (s->opt.chunk_max_span_ms <= 0)
                 s->opt.chunk_max_span_ms = STORE_CHUNK_MAX_SPAN_MS_DEFAULT;
+        if (s->opt.log_checkpoint_commits == 0)
+                s->opt.log_checkpoint_commits = STORE_LOG_CHECKPOINT_COMMITS;
         tables_rebuild(s);
 
         rc = sqlite3_open_v2(path, &s->db,
@@ -767,9 +799,31 @@ int store_open(const char *path, const StoreOptions *opt, Store **ret, char **re
                         goto out_fail;
                 }
         }
-        r = load_series(s);
+        /* One read transaction, so that series, the log and the chunk tails it continues are
+         * one snapshot even while a writer checkpoints; it never takes the write lock. */
+        r = exec(s, "BEGIN DEFERRED", "loading series");
         if (r < 0)
                 goto out_fail;
+        r = load_series(s);
+        if (r >= 0)
+                r = log_replay(s);
+        if (r < 0) {
+                rollback(s);
+                goto out_fail;
+        }
+        r = exec(s, "COMMIT", "loading series");
+        if (r < 0) {
+                rollback(s);
+                goto out_fail;
+        }
+        /* An open that succeeds reports no failure but the replay's own. */
+        free(s->last_error);
+        s->last_error = NULL;
+        if (s->log_corrupt_rows > 0 || s->log_unknown > 0)
+                (void) set_error(s, -EBADMSG,
+                                 "'%s': sample log replay skipped %" PRIu64
+                                 " corrupt row(s) and %" PRIu64 " sample(s) of unknown series",
+                                 s->path, s->log_corrupt_rows, s->log_unknown);
 
         *ret = TAKE_PTR(s);
         return 0;
@@ -836,6 +890,28 @@ static bool chunk_should_close(const Store *s, const Chunk *c, int64_t ts_ms)
         return (uint64_t) ts_ms - (uint64_t) c->enc.first_ts > (uint64_t) s->opt.chunk_max_span_ms;
 }
 
+/* Adds a sample the caller checked is after the series' last to its open chunk, closing
+ * that first if it is due. */
+static int series_append(Store *s, Series *se, int64_t ts_ms, double v)
+{
+        if (chunk_should_close(s, &se->open, ts_ms)) {
+                if (se->open.persisted == se->open.enc.count)
+                        chunk_done(&se->open); /* its row is complete */
+                else {
+                        se->closed = xreallocarray(se->closed, se->n_closed + 1, sizeof(Chunk));
+                        se->closed[se->n_closed++] = se->open;
+                        se->open = (Chunk){};
+                        chunk_encoder_init(&se->open.enc);
+                }
+        }
+        int r = chunk_append(&se->open.enc, ts_ms, v);
+        if (r < 0)
+                return set_error(s, r, "cannot append to '%s'", se->canonical);
+        se->has_last = true;
+        se->last_ts = ts_ms;
+        return 0;
+}
+
 int store_append(Store *s, int64_t series_id, int64_t ts_ms, double v)
 {
         Series *se;
@@ -855,22 +931,79 @@ int store_append(Store *s, int64_t series_id, int64_t ts_ms, double v)
                                  "sample of '%s' at %" PRIi64 " ms is not after its last one at "
                                  "%" PRIi64 " ms",
                                  se->canonical, ts_ms, se->last_ts);
+        r = series_append(s, se, ts_ms, v);
+        if (r < 0)
+                return r;
 
-        if (chunk_should_close(s, &se->open, ts_ms)) {
-                if (se->open.persisted == se->open.enc.count)
-                        chunk_done(&se->open); /* its row is complete */
-                else {
-                        se->closed = xreallocarray(se->closed, se->n_closed + 1, sizeof(Chunk));
-                        se->closed[se->n_closed++] = se->open;
-                        se->open = (Chunk){};
-                        chunk_encoder_init(&se->open.enc);
+        if (!s->log_overflow) {
+                store_log_put(&s->log, se->id, ts_ms, v);
+                if (s->log.len > STORE_LOG_MAX_BYTES) {
+                        /* The chunks hold the samples too: the next commit writes them. */
+                        store_log_writer_reset(&s->log);
+                        s->log_overflow = true;
                 }
         }
-        r = chunk_append(&se->open.enc, ts_ms, v);
+        return 0;
+}
+
+/* Replays one sample_log row; -EBADMSG (nothing replayed) if it does not decode. */
+static int log_replay_row(Store *s, const uint8_t *data, size_t len)
+{
+        StoreLogReader rd;
+        int64_t id, ts;
+        double v;
+        int r;
+
+        /* Check the whole row first: a corrupt row is skipped whole, not half replayed. */
+        r = store_log_reader_init(&rd, data, len);
+        while (r >= 0 && (r = store_log_next(&rd, &id, &ts, &v)) > 0)
+                ;
         if (r < 0)
-                return set_error(s, r, "cannot append to '%s'", se->canonical);
-        se->has_last = true;
-        se->last_ts = ts_ms;
+                return r;
+
+        (void) store_log_reader_init(&rd, data, len);
+        while (store_log_next(&rd, &id, &ts, &v) > 0) {
+                Series *se = find_by_id(s, id);
+                if (!se) {
+                        s->log_unknown++;
+                        continue;
+                }
+                r = series_load_tail(s, se);
+                if (r < 0)
+                        return r;
+                if ((se->has_last && ts <= se->last_ts) || series_append(s, se, ts, v) < 0) {
+                        s->log_skipped++; /* already in a chunk row */
+                        continue;
+                }
+                s->log_replayed++;
+        }
+        return 0;
+}
+
+/* Replays sample_log into memory through the append path, without logging or writing: the
+ * replayed samples are dirty chunks for the next checkpoint, and their rows stay until it. */
+static int log_replay(Store *s)
+{
+        sqlite3_stmt *st = stmt(s, STMT_LOG_SCAN);
+        int rc;
+
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const uint8_t *data = sqlite3_column_blob(st, 0);
+                size_t len = (size_t) sqlite3_column_bytes(st, 0);
+
+                s->log_rows++;
+                s->log_bytes += len;
+                int r = log_replay_row(s, data, len);
+                if (r == -EBADMSG)
+                        s->log_corrupt_rows++;
+                else if (r < 0) {
+                        (void) sqlite3_reset(st);
+                        return r;
+                }
+        }
+        (void) sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+                return sql_error(s, rc, "replaying the sample log");
         return 0;
 }
 
@@ -893,20 +1026,37 @@ static bool chunk_dirty(const Chunk *c)
         return c->enc.count > c->persisted;
 }
 
-int store_commit(Store *s)
+/* A checkpoint rewrites every dirty chunk and empties the log; other commits write closed
+ * chunks and one log row. force: checkpoint even with nothing new appended. */
+static int commit(Store *s, bool force)
 {
-        bool any = false;
+        bool closed = false, dirty = false, checkpoint;
         int r;
 
-        assert(s);
-        for (size_t i = 0; i < s->n_series && !any; i++)
-                any = s->series[i]->n_closed > 0 || chunk_dirty(&s->series[i]->open);
-        if (!any)
+        for (size_t i = 0; i < s->n_series; i++) {
+                closed = closed || s->series[i]->n_closed > 0;
+                dirty = dirty || chunk_dirty(&s->series[i]->open);
+        }
+        if (force)
+                checkpoint = dirty || closed || s->log_rows > 0;
+        else {
+                if (!closed && s->log.count == 0 && !s->log_overflow)
+                        return 0; /* replayed samples alone wait for the next checkpoint */
+                checkpoint = s->log_overflow || s->log_rows + 1 >= s->opt.log_checkpoint_commits ||
+                             s->log_bytes + s->log.len > STORE_LOG_MAX_BYTES;
+        }
+        if (!checkpoint && !closed && s->log.count == 0)
                 return 0;
 
         r = exec(s, "BEGIN IMMEDIATE", "committing samples");
         if (r < 0)
                 return r;
+        if (checkpoint) {
+                /* First, so that the chunk rows below reuse the pages it frees. */
+                r = step_done(s, stmt(s, STMT_LOG_CLEAR), "committing samples");
+                if (r < 0)
+                        goto out_rollback;
+        }
         for (size_t i = 0; i < s->n_series; i++) {
                 Series *se = s->series[i];
 
@@ -915,11 +1065,18 @@ int store_commit(Store *s)
                         if (r < 0)
                                 goto out_rollback;
                 }
-                if (chunk_dirty(&se->open)) {
+                if (checkpoint && chunk_dirty(&se->open)) {
                         r = chunk_write(s, se, &se->open);
                         if (r < 0)
                                 goto out_rollback;
                 }
+        }
+        if (!checkpoint && s->log.count > 0) {
+                sqlite3_stmt *st = stmt(s, STMT_LOG_INSERT);
+                (void) sqlite3_bind_blob64(st, 1, s->log.data, s->log.len, SQLITE_STATIC);
+                r = step_done(s, st, "committing samples");
+                if (r < 0)
+                        goto out_rollback;
         }
         r = exec(s, "COMMIT", "committing samples");
         if (r < 0)
@@ -934,14 +1091,31 @@ int store_commit(Store *s)
                 free(se->closed);
                 se->closed = NULL;
                 se->n_closed = 0;
-                se->open.persisted = se->open.enc.count;
-                se->open.persisted_last_ts = se->open.enc.last_ts;
+                if (checkpoint) {
+                        se->open.persisted = se->open.enc.count;
+                        se->open.persisted_last_ts = se->open.enc.last_ts;
+                }
         }
+        if (checkpoint) {
+                s->log_rows = 0;
+                s->log_bytes = 0;
+                s->log_overflow = false;
+        } else if (s->log.count > 0) {
+                s->log_rows++;
+                s->log_bytes += s->log.len;
+        }
+        store_log_writer_reset(&s->log);
         return 0;
 
 out_rollback:
         rollback(s);
         return r;
+}
+
+int store_commit(Store *s)
+{
+        assert(s);
+        return commit(s, false);
 }
 
 static bool chunk_in_memory(const Series *se, int64_t start_ts)
@@ -1173,6 +1347,16 @@ int store_series_list(Store *s, char ***ret_names, size_t *ret_n)
 
 /* ---- maintenance ---- */
 
+static bool series_has_chunk_after(const Series *se, int64_t cutoff)
+{
+        if (se->open.enc.count > 0 && se->open.enc.last_ts >= cutoff)
+                return true;
+        for (size_t i = 0; i < se->n_closed; i++)
+                if (se->closed[i].enc.last_ts >= cutoff)
+                        return true;
+        return false;
+}
+
 int store_retention(Store *s, int64_t now_ms, int64_t keep_ms)
 {
         _cleanup_free_ bool *gone = NULL;
@@ -1184,6 +1368,12 @@ int store_retention(Store *s, int64_t now_ms, int64_t keep_ms)
         if (keep_ms < 0)
                 return -EINVAL;
         cutoff = now_ms < INT64_MIN + keep_ms ? INT64_MIN : now_ms - keep_ms;
+
+        /* Otherwise log rows would bring back samples of the chunks dropped below, and name
+         * series deleted below, at the next open. */
+        r = commit(s, true);
+        if (r < 0)
+                return r;
 
         r = exec(s, "BEGIN IMMEDIATE", "applying retention");
         if (r < 0)
@@ -1203,8 +1393,9 @@ int store_retention(Store *s, int64_t now_ms, int64_t keep_ms)
         gone = xnew0(bool, s->n_series + 1);
         for (size_t i = 0; i < s->n_series; i++) {
                 Series *se = s->series[i];
-                /* In use: a caller may hold its id; it comes back with its next sample. */
-                if (se->in_use || se->open.enc.count > 0 || se->n_closed > 0)
+                /* In use: a caller may hold its id; it comes back with its next sample. Chunks
+                 * in memory that end before the cutoff are dropped below. */
+                if (se->in_use || series_has_chunk_after(se, cutoff))
                         continue;
                 st = stmt(s, STMT_SERIES_DELETE_EMPTY);
                 (void) sqlite3_bind_int64(st, 1, se->id);
@@ -1326,6 +1517,12 @@ int store_stats(Store *s, StoreStats *ret)
                 .samples = samples,
                 .first_ts_ms = samples > 0 ? first : 0,
                 .last_ts_ms = samples > 0 ? last : 0,
+                .log_rows = s->log_rows,
+                .log_bytes = s->log_bytes,
+                .log_replayed_samples = s->log_replayed,
+                .log_skipped_samples = s->log_skipped,
+                .log_unknown_series_samples = s->log_unknown,
+                .log_corrupt_rows = s->log_corrupt_rows,
         };
         ret->file_bytes = ret->db_bytes + ret->wal_bytes;
         return 0;

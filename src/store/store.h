@@ -1,8 +1,15 @@
 /* The time-series store: one SQLite file (WAL) holding series, their samples as compressed
  * chunks (chunk.h), and a small key/value meta table.
  *
- * Writes are batched: store_append() only encodes into the series' open chunk in memory;
- * store_commit() writes every changed chunk in one transaction. With journal_mode=WAL and
+ * Writes are batched: store_append() only encodes into the series' open chunk in memory
+ * (and into the commit's sample log record, store-log.h); store_commit() writes, in one
+ * transaction, the chunks that closed since the last commit and one sample_log row holding
+ * every other sample appended since. Every opt->log_checkpoint_commits commits, or when the
+ * log would pass STORE_LOG_MAX_BYTES, the commit is a checkpoint instead: it rewrites every
+ * changed open chunk and empties sample_log, in the same transaction. store_open() replays
+ * the log into memory (without writing: readers may open a store the agent writes), so
+ * queries and statistics include every committed sample; the replayed samples stay in
+ * memory, changed, until the next checkpoint writes them. With journal_mode=WAL and
  * synchronous=NORMAL a committed transaction is in the WAL file (written with write(), not
  * yet fsync()ed) when COMMIT returns, so killing the process at any moment loses nothing
  * committed: the kernel page cache outlives the process and the next open replays the WAL.
@@ -33,6 +40,12 @@
 #define STORE_CHUNK_MAX_SAMPLES_DEFAULT 240u
 #define STORE_CHUNK_MAX_SPAN_MS_DEFAULT (2 * 3600 * INT64_C(1000))
 #define STORE_BUSY_TIMEOUT_MS_DEFAULT   5000
+/* A commit in 30 rewrites the open chunks: ~1/30 of the B-tree writes of rewriting them at
+ * every commit, and at most 29 rows (~3 KB each for 240 series) to replay on open. */
+#define STORE_LOG_CHECKPOINT_COMMITS 30u
+/* The sample log (rows in the table plus the record being built) never grows past this:
+ * a commit that would pass it is a checkpoint. */
+#define STORE_LOG_MAX_BYTES (1024u * 1024u)
 
 typedef struct Store Store;
 
@@ -41,6 +54,8 @@ typedef struct StoreOptions {
         uint32_t chunk_max_samples; /* 0: STORE_CHUNK_MAX_SAMPLES_DEFAULT */
         int64_t chunk_max_span_ms;  /* 0: STORE_CHUNK_MAX_SPAN_MS_DEFAULT */
         uint64_t max_size_bytes;    /* 0: unlimited; past it writes fail with -ENOSPC */
+        /* 0: STORE_LOG_CHECKPOINT_COMMITS; 1: every commit is a checkpoint (no log rows). */
+        uint32_t log_checkpoint_commits;
 } StoreOptions;
 
 typedef struct StoreSample {
@@ -76,15 +91,30 @@ typedef struct StoreStats {
         uint64_t samples;    /* stored and uncommitted */
         int64_t first_ts_ms; /* over all series; 0 when there are no samples */
         int64_t last_ts_ms;
+        uint64_t log_rows;  /* sample_log rows not yet folded into chunks by a checkpoint */
+        uint64_t log_bytes; /* their size */
+        /* What store_open() did with the log: samples replayed into memory; samples skipped
+         * because a chunk row already held them (normal: a chunk closed, or a checkpoint
+         * ran, after they were logged) or because they were not after the series' last;
+         * samples of a series that no longer exists; rows that do not decode. */
+        uint64_t log_replayed_samples;
+        uint64_t log_skipped_samples;
+        uint64_t log_unknown_series_samples;
+        uint64_t log_corrupt_rows;
 } StoreStats;
 
-/* Opens `path`, creating the file (not its directory) if missing, and migrates its schema.
- * opt may be NULL. On failure *reterr_msg (if given) gets a message naming the file, e.g.
+/* Opens `path`, creating the file (not its directory) if missing, migrates its schema and
+ * replays the sample log into memory (reading only). A log row that does not decode, or
+ * samples of an unknown series, are skipped, counted in store_stats() and described in
+ * store_last_error(); the rest is replayed. opt may be NULL. On failure *reterr_msg (if
+ * given) gets a message naming the file, e.g.
  * "'/x/aiops.db' is not an aiops database (...)": -EBADMSG (foreign SQLite file, garbage,
  * corrupt), -EPROTONOSUPPORT (written by a newer aiops), -ENOENT (no such directory),
  * -EROFS/-EACCES (cannot write there), -ENOSPC, -EBUSY. */
 int store_open(const char *path, const StoreOptions *opt, Store **ret, char **reterr_msg);
-/* Closes without committing (call store_commit() first); accepts and returns NULL. */
+/* Closes without committing (call store_commit() first): samples appended since the last
+ * commit are lost, committed ones are in chunks or in the sample log, which the next
+ * store_open() replays. Accepts and returns NULL. */
 Store *store_free(Store *s);
 DEFINE_FREEP(Store, store_free)
 /* The message of the last failure ("" if none); borrowed until the next call. */
@@ -112,15 +142,18 @@ int store_series_list(Store *s, char ***ret_names, size_t *ret_n);
 /* Adds a sample to the series' open chunk in memory. -EINVAL if ts_ms is not after the last
  * sample of the series (stored or not), with nothing changed; -ENOENT for an unknown id. */
 int store_append(Store *s, int64_t series_id, int64_t ts_ms, double v);
-/* Writes every changed chunk in one transaction. On failure nothing is lost: the chunks stay
- * in memory and the next commit retries. */
+/* Makes every sample appended so far durable in one transaction: closed chunks as rows, the
+ * rest as one sample_log row, or, at a checkpoint (see above), every changed chunk as a row
+ * and the log emptied. On failure nothing is lost: the samples stay in memory and the next
+ * commit retries. */
 int store_commit(Store *s);
 /* Samples with from_ms <= ts <= to_ms in time order, including uncommitted ones; *ret is
  * the caller's (free()), NULL when *ret_n is 0. */
 int store_query(Store *s, int64_t series_id, int64_t from_ms, int64_t to_ms, StoreSample **ret,
                 size_t *ret_n);
 
-/* Deletes chunks that ended before now_ms - keep_ms (in memory too), then series with no
+/* First commits as a checkpoint (so no log row holds samples of the chunks it drops), then
+ * deletes chunks that ended before now_ms - keep_ms (in memory too), then series with no
  * chunk left that nobody used since open, then returns freed pages to the file system
  * (incremental vacuum). Returns the number of chunks dropped. */
 int store_retention(Store *s, int64_t now_ms, int64_t keep_ms);

@@ -144,7 +144,9 @@ static void test_store_open_create_reopen(void **state)
         assert_string_equal(store_last_error(s), "");
         store_free(s);
         assert_true(raw_int(f->path, "PRAGMA application_id") == STORE_APPLICATION_ID);
-        assert_true(raw_int(f->path, "PRAGMA user_version") == 1);
+        assert_true(raw_int(f->path, "PRAGMA user_version") == 2);
+        assert_true(raw_int(f->path,
+                            "SELECT count(*) FROM sqlite_schema WHERE name = 'sample_log'") == 1);
         assert_true(raw_int(f->path, "PRAGMA auto_vacuum") == 2); /* incremental */
         assert_true(raw_int(f->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'chunk'") ==
                     1);
@@ -260,7 +262,8 @@ static void test_store_series_identity(void **state)
 static void test_store_append_commit_query(void **state)
 {
         Fixture *f = *state;
-        StoreOptions opt = {.chunk_max_samples = 100};
+        /* every commit a checkpoint: the chunk rows below are the point */
+        StoreOptions opt = {.chunk_max_samples = 100, .log_checkpoint_commits = 1};
         Store *s = open_ok(f->path, &opt);
         int64_t id, other;
         StoreSeries *m;
@@ -314,7 +317,7 @@ static void test_store_append_commit_query(void **state)
 static void test_store_chunk_span_closes(void **state)
 {
         Fixture *f = *state;
-        Store *s = open_ok(f->path, NULL);
+        Store *s = open_ok(f->path, &(StoreOptions){.log_checkpoint_commits = 1});
         int64_t id;
 
         assert_int_equal(store_series_get(s, "x", NULL, &id), 0);
@@ -536,6 +539,284 @@ static void test_store_open_missing_dir(void **state)
         free(err);
         assert_int_equal(open_fail(f->dir, &err), -EISDIR);
         free(err);
+}
+
+static bool same_bits(double a, double b)
+{
+        return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+/* Samples committed only to the log come back bit for bit after a reopen; a chunk that
+ * closed after its samples were logged is not replayed twice; a checkpoint empties the log. */
+static void test_store_log_replay(void **state)
+{
+        Fixture *f = *state;
+        StoreOptions opt = {.chunk_max_samples = 4, .log_checkpoint_commits = 10};
+        const double odd[] = {NAN, -0.0, INFINITY, -INFINITY, 5e-324, 87.43, -1e300};
+        double payload_nan;
+        uint64_t bits = UINT64_C(0x7ff8000000abcdef);
+        Store *s = open_ok(f->path, &opt);
+        int64_t a, b, c;
+        StoreStats st;
+        StoreSeries *m;
+        size_t n;
+
+        memcpy(&payload_nan, &bits, sizeof(bits));
+        assert_int_equal(store_series_get(s, "a", NULL, &a), 0);
+        assert_int_equal(store_series_get(s, "b", NULL, &b), 0);
+        assert_int_equal(store_series_get(s, "c", NULL, &c), 0);
+        for (int64_t i = 0; i < 7; i++) {
+                assert_int_equal(store_append(s, a, T0 + i * 10000, value_at(i)), 0);
+                assert_int_equal(store_append(s, b, T0 + i * 10000, i == 0 ? payload_nan : odd[i]),
+                                 0);
+                assert_int_equal(store_commit(s), 0);
+        }
+        /* c: one sample, at another time */
+        assert_int_equal(store_append(s, c, INT64_MIN + 1, 3), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_append(s, a, T0 + 7 * 10000, 1), 0); /* never committed */
+        assert_int_equal(store_stats(s, &st), 0);
+        assert_true(st.samples == 16);
+        assert_true(st.log_rows == 8);
+        store_free(s);
+        /* a and b closed one chunk (samples 0..3) each; the rest is only in the log */
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == 8);
+        assert_true(raw_int(f->path, "SELECT count(*) FROM chunk") == 2);
+        assert_true(raw_int(f->path, "SELECT sum(count) FROM chunk") == 8);
+
+        s = open_ok(f->path, &opt);
+        assert_string_equal(store_last_error(s), "");
+        assert_int_equal(store_stats(s, &st), 0);
+        assert_true(st.log_rows == 8);
+        assert_true(st.log_replayed_samples == 7); /* a, b: 4..6; c */
+        assert_true(st.log_skipped_samples == 8);  /* a, b: 0..3, in their chunk rows */
+        assert_true(st.log_unknown_series_samples == 0 && st.log_corrupt_rows == 0);
+        assert_true(st.samples == 15); /* once each, though in a row and the log */
+        assert_true(st.first_ts_ms == INT64_MIN + 1);
+        assert_samples(s, a, 7);
+        _cleanup_free_ StoreSample *v = NULL;
+        assert_int_equal(store_query(s, b, INT64_MIN, INT64_MAX, &v, &n), 0);
+        assert_int_equal(n, 7);
+        assert_true(same_bits(v[0].value, payload_nan));
+        for (size_t i = 1; i < n; i++)
+                assert_true(same_bits(v[i].value, odd[i]));
+        assert_int_equal(query_n(s, c, INT64_MIN, INT64_MAX), 1);
+        assert_int_equal(store_series_match(s, "a", NULL, &m, &n), 0);
+        assert_true(n == 1 && m[0].samples == 7 && m[0].last_ts_ms == T0 + 6 * 10000);
+        store_series_array_free(m, n);
+        /* the order check knows the replayed samples */
+        assert_int_equal(store_append(s, a, T0 + 6 * 10000, 1), -EINVAL);
+
+        /* commits 9 and 10 of the log: the 10th is a checkpoint */
+        assert_int_equal(store_append(s, a, T0 + 7 * 10000, value_at(7)), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == 9);
+        assert_int_equal(store_append(s, a, T0 + 8 * 10000, value_at(8)), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_stats(s, &st), 0);
+        assert_true(st.log_rows == 0 && st.log_bytes == 0);
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == 0);
+        assert_true(raw_int(f->path, "SELECT sum(count) FROM chunk") == 7 + 9 + 1);
+        assert_int_equal(store_check(s, true), 0);
+        store_free(s);
+
+        /* nothing left to replay */
+        s = open_ok(f->path, &opt);
+        assert_int_equal(store_stats(s, &st), 0);
+        assert_true(st.log_rows == 0 && st.log_replayed_samples == 0 &&
+                    st.log_skipped_samples == 0);
+        assert_true(st.samples == 17);
+        assert_samples(s, a, 9);
+        store_free(s);
+}
+
+/* The log stays under STORE_LOG_MAX_BYTES: a commit that would pass it is a checkpoint, and
+ * a commit's own record past it is dropped (the chunks hold the samples) for a checkpoint. */
+static void test_store_log_bounded(void **state)
+{
+        Fixture *f = *state;
+        StoreOptions opt = {.chunk_max_samples = 1000000, .chunk_max_span_ms = INT64_MAX};
+        Store *s = open_ok(f->path, &opt);
+        StoreStats st;
+        int64_t id, i = 0;
+
+        assert_int_equal(store_series_get(s, "x", NULL, &id), 0);
+        /* 12 bytes a sample: id, a 3-byte delta, the value */
+        for (; i < 60000; i++)
+                assert_int_equal(store_append(s, id, T0 + i * 10000, value_at(i)), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_stats(s, &st), 0);
+        assert_true(st.log_rows == 1 && st.log_bytes > 60000 * 11);
+        for (; i < 100000; i++)
+                assert_int_equal(store_append(s, id, T0 + i * 10000, value_at(i)), 0);
+        assert_int_equal(store_commit(s), 0); /* 1.2 MB of log: a checkpoint */
+        assert_int_equal(store_stats(s, &st), 0);
+        assert_true(st.log_rows == 0 && st.samples == 100000);
+        assert_true(raw_int(f->path, "SELECT sum(count) FROM chunk") == 100000);
+
+        for (; i < 200000; i++) /* one commit's record alone passes the limit */
+                assert_int_equal(store_append(s, id, T0 + i * 10000, value_at(i)), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == 0);
+        assert_true(raw_int(f->path, "SELECT sum(count) FROM chunk") == 200000);
+        assert_int_equal(store_append(s, id, T0 + i * 10000, value_at(i)), 0);
+        i++;
+        assert_int_equal(store_commit(s), 0); /* back to log rows */
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == 1);
+        store_free(s);
+
+        s = open_ok(f->path, &opt);
+        assert_samples(s, id, (size_t) i);
+        store_free(s);
+}
+
+/* A row that does not decode is skipped alone; samples of an unknown series too. */
+static void test_store_log_corrupt_row(void **state)
+{
+        Fixture *f = *state;
+        Store *s = open_ok(f->path, NULL);
+        int64_t id;
+        StoreStats st;
+
+        assert_int_equal(store_series_get(s, "x", NULL, &id), 0);
+        for (int64_t i = 0; i < 4; i++) {
+                assert_int_equal(store_append(s, id, T0 + i * 10000, value_at(i)), 0);
+                assert_int_equal(store_commit(s), 0);
+        }
+        store_free(s);
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == 4);
+        /* row 2: a truncated triple; row 3: an unknown version; then series 99 */
+        raw_exec(f->path, "UPDATE sample_log SET data = X'0101' WHERE id = 2;"
+                          "UPDATE sample_log SET data = X'7f' || substr(data, 2) WHERE id = 3;"
+                          "INSERT INTO sample_log (data) VALUES (X'016300000000000000f03f')");
+
+        s = open_ok(f->path, NULL);
+        assert_non_null(strstr(store_last_error(s), "2 corrupt row(s) and 1 sample(s) of unknown"));
+        assert_non_null(strstr(store_last_error(s), f->path));
+        assert_int_equal(store_stats(s, &st), 0);
+        assert_true(st.log_rows == 5 && st.log_corrupt_rows == 2);
+        assert_true(st.log_unknown_series_samples == 1 && st.log_replayed_samples == 2);
+        _cleanup_free_ StoreSample *v = NULL;
+        size_t n;
+        assert_int_equal(store_query(s, id, INT64_MIN, INT64_MAX, &v, &n), 0);
+        assert_int_equal(n, 2);
+        assert_true(v[0].ts_ms == T0 && v[0].value == value_at(0));
+        assert_true(v[1].ts_ms == T0 + 30000 && v[1].value == value_at(3));
+        /* the next checkpoint keeps what was replayed and drops the bad rows */
+        assert_int_equal(store_append(s, id, T0 + 40000, value_at(4)), 0);
+        assert_int_equal(store_retention(s, T0, INT64_MAX / 2), 0); /* commits as a checkpoint */
+        store_free(s);
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == 0);
+        s = open_ok(f->path, NULL);
+        assert_string_equal(store_last_error(s), "");
+        assert_int_equal(query_n(s, id, INT64_MIN, INT64_MAX), 3);
+        store_free(s);
+}
+
+/* A file of schema version 1 (no sample_log) is migrated on open and keeps its data. */
+static void test_store_migrate_v1(void **state)
+{
+        Fixture *f = *state;
+        StoreStats st;
+        int64_t id;
+
+        raw_exec(f->path,
+                 "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"
+                 "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) "
+                 "WITHOUT ROWID;"
+                 "CREATE TABLE series (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                 "canonical TEXT NOT NULL UNIQUE);"
+                 "CREATE TABLE series_label (series_id INTEGER NOT NULL REFERENCES series(id) "
+                 "ON DELETE CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, "
+                 "PRIMARY KEY (series_id, key)) WITHOUT ROWID;"
+                 "CREATE TABLE chunk (id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL "
+                 "REFERENCES series(id) ON DELETE CASCADE, start_ts INTEGER NOT NULL, "
+                 "end_ts INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL, "
+                 "UNIQUE (series_id, start_ts));"
+                 "INSERT INTO series (id, name, canonical) VALUES (7, 'm', 'm{k=\"v\"}');"
+                 "INSERT INTO series_label VALUES (7, 'k', 'v');"
+                 "INSERT INTO meta VALUES ('hostname', 'web-1');"
+                 "PRAGMA application_id = 1095323472; PRAGMA user_version = 1;");
+
+        Store *s = open_ok(f->path, NULL);
+        assert_true(raw_int(f->path, "PRAGMA user_version") == 2);
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == 0);
+        assert_int_equal(store_series_get(s, "m", (const char *const[]){"k", "v", NULL}, &id), 0);
+        assert_true(id == 7);
+        _cleanup_free_ char *host = NULL;
+        assert_int_equal(store_meta_get(s, "hostname", &host), 1);
+        assert_string_equal(host, "web-1");
+        for (int64_t i = 0; i < 3; i++) {
+                assert_int_equal(store_append(s, id, T0 + i * 10000, value_at(i)), 0);
+                assert_int_equal(store_commit(s), 0);
+        }
+        store_free(s);
+
+        s = open_ok(f->path, NULL);
+        assert_samples(s, id, 3);
+        assert_int_equal(store_stats(s, &st), 0);
+        assert_true(st.log_rows == 3 && st.samples == 3);
+        assert_int_equal(store_check(s, true), 0);
+        store_free(s);
+}
+
+static int64_t data_version(sqlite3 *db)
+{
+        sqlite3_stmt *st;
+        int64_t v = -1;
+
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL), SQLITE_OK);
+        if (sqlite3_step(st) == SQLITE_ROW)
+                v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return v;
+}
+
+/* Another process opening the store while the writer has log rows sees every committed
+ * sample, and its replay writes nothing. */
+static void test_store_log_reader_while_writer(void **state)
+{
+        Fixture *f = *state;
+        Store *w = open_ok(f->path, NULL);
+        int64_t id[3];
+        StoreStats st;
+        sqlite3 *raw;
+
+        for (int k = 0; k < 3; k++) {
+                _cleanup_free_ char *v = xasprintf("%d", k);
+                assert_int_equal(
+                        store_series_get(w, "m", (const char *const[]){"k", v, NULL}, &id[k]), 0);
+        }
+        for (int64_t i = 0; i < 250; i++) { /* a chunk row of 240, and 10 in the log */
+                for (int k = 0; k < 3; k++)
+                        assert_int_equal(store_append(w, id[k], T0 + i * 10000, value_at(i)), 0);
+                if (i % 50 == 0 || i == 249)
+                        assert_int_equal(store_commit(w), 0);
+        }
+        assert_int_equal(store_append(w, id[0], T0 + 250 * 10000, value_at(250)), 0);
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") > 0);
+
+        assert_int_equal(sqlite3_open_v2(f->path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        int64_t before = data_version(raw);
+        int64_t log_before = raw_int(f->path, "SELECT count(*) FROM sample_log");
+        Store *r = open_ok(f->path, NULL);
+        for (int k = 0; k < 3; k++)
+                assert_samples(r, id[k], 250); /* committed, not the uncommitted 251st */
+        assert_int_equal(store_stats(r, &st), 0);
+        assert_true(st.samples == 750);
+        store_free(r);
+        assert_true(data_version(raw) == before); /* no other connection committed */
+        assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == log_before);
+
+        /* the writer goes on as if nobody had looked */
+        assert_int_equal(store_commit(w), 0);
+        assert_true(data_version(raw) != before);
+        sqlite3_close(raw);
+        store_free(w);
+        w = open_ok(f->path, NULL);
+        assert_samples(w, id[0], 251);
+        assert_samples(w, id[2], 250);
+        store_free(w);
 }
 
 /* Runs fn(dir) in a child with a private mount namespace and a tmpfs mounted on dir, so the
@@ -763,6 +1044,12 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_store_open_foreign_and_garbage, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_store_open_corrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_log_replay, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_log_bounded, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_log_corrupt_row, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_migrate_v1, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_log_reader_while_writer, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_store_open_newer_schema, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_open_missing_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_open_read_only_dir, setup, teardown),
