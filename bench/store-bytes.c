@@ -461,9 +461,7 @@ static uint64_t file_size(const char *path)
 
 static uint64_t db_bytes(const char *path)
 {
-        char wal[4096];
-
-        (void) snprintf(wal, sizeof(wal), "%s-wal", path);
+        _cleanup_free_ char *wal = xasprintf("%s-wal", path);
         return file_size(path) + file_size(wal);
 }
 
