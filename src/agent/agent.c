@@ -30,6 +30,7 @@ struct Agent {
         const ProcInfo **sorted; /* scratch for top-N selection */
         size_t sorted_alloc;
         pid_t *picked; /* this cycle's processes: [0, n_stored) stored, the rest details only */
+        int *member;   /* by table position: the service of each process, or -1 */
         size_t n_picked, n_stored;
 
         Store *store;      /* the real one; NULL while unavailable */
@@ -208,28 +209,57 @@ static void pick(pid_t *v, size_t *n, pid_t pid)
                 v[(*n)++] = pid;
 }
 
+/* Whether p ranks before q: more CPU (a known value first), or more memory; then lower pid. */
+static bool ranks_before(const ProcInfo *p, const ProcInfo *q, PtableSort key)
+{
+        double a = key == PTABLE_SORT_CPU ? p->cpu_percent : (double) p->rss_bytes;
+        double b = key == PTABLE_SORT_CPU ? q->cpu_percent : (double) q->rss_bytes;
+        if (a != b)
+                return a > b || isnan(b);
+        return p->pid < q->pid;
+}
+
+/* The first `top` processes by key, in order, into a->sorted: one pass keeping a small sorted
+ * array, as top is small and the table large. CPU ranks only processes that used some. */
+static size_t top_processes(Agent *a, PtableSort key, unsigned top)
+{
+        size_t n = 0;
+
+        for (size_t i = 0, c = ptable_count(a->ptable); i < c; i++) {
+                const ProcInfo *p = ptable_get(a->ptable, i);
+                if (key == PTABLE_SORT_CPU && !(p->cpu_percent > 0))
+                        continue;
+                if (n == top && !ranks_before(p, a->sorted[n - 1], key))
+                        continue;
+                size_t j = n < top ? n++ : n - 1;
+                for (; j > 0 && ranks_before(p, a->sorted[j - 1], key); j--)
+                        a->sorted[j] = a->sorted[j - 1];
+                a->sorted[j] = p;
+        }
+        return n;
+}
+
 /* Chooses the processes to store — the top N by CPU and by memory, and the watched ones — and
  * those whose details (exact memory, I/O, open files) the cycle needs: these plus every member
- * of a key service. Only they pay for reading more than stat (ptable.h). */
+ * of a key service. Only they pay for reading more than stat (ptable.h). Each process is
+ * classified into its service here, once a cycle. */
 static void select_processes(Agent *a)
 {
         static const PtableSort keys[] = {PTABLE_SORT_CPU, PTABLE_SORT_MEM};
         size_t n = ptable_count(a->ptable);
         unsigned top = a->config->top_processes;
 
-        if (n > a->sorted_alloc) {
-                a->sorted_alloc = n + n / 2 + 16;
+        if (n > a->sorted_alloc || top > a->sorted_alloc) {
+                a->sorted_alloc = MAX(n + n / 2, (size_t) top) + 16;
                 a->sorted = xreallocarray(a->sorted, a->sorted_alloc, sizeof(*a->sorted));
                 a->picked = xreallocarray(a->picked, a->sorted_alloc, sizeof(*a->picked));
+                a->member = xreallocarray(a->member, a->sorted_alloc, sizeof(*a->member));
         }
         a->n_picked = 0;
         for (size_t k = 0; k < ELEMENTSOF(keys) && top > 0; k++) {
-                ptable_sorted(a->ptable, keys[k], a->sorted);
-                for (size_t i = 0; i < n && i < top; i++) {
-                        if (keys[k] == PTABLE_SORT_CPU && !(a->sorted[i]->cpu_percent > 0))
-                                break; /* idle processes are not "top" */
+                size_t m = top_processes(a, keys[k], top);
+                for (size_t i = 0; i < m; i++)
                         pick(a->picked, &a->n_picked, a->sorted[i]->pid);
-                }
         }
         for (size_t i = 0; i < n; i++) {
                 const ProcInfo *p = ptable_get(a->ptable, i);
@@ -241,12 +271,9 @@ static void select_processes(Agent *a)
          * checking: a service of 500 workers costs 500 checks against ~20, not 500². */
         for (size_t i = 0; i < n; i++) {
                 const ProcInfo *p = ptable_get(a->ptable, i);
-                for (size_t k = 0; k < a->n_services; k++)
-                        if (service_spec_matches(&a->specs[k], p->comm, p->cmdline)) {
-                                if (!pid_in(a->picked, a->n_stored, p->pid))
-                                        a->picked[a->n_picked++] = p->pid;
-                                break;
-                        }
+                a->member[i] = services_classify(a->specs, a->n_services, p);
+                if (a->member[i] >= 0 && !pid_in(a->picked, a->n_stored, p->pid))
+                        a->picked[a->n_picked++] = p->pid;
         }
 }
 
@@ -327,6 +354,7 @@ Agent *agent_free(Agent *a)
         free(a->services);
         free(a->sorted);
         free(a->picked);
+        free(a->member);
         free(a->store_error);
         free(a->db_path);
         free(a);
@@ -346,7 +374,8 @@ static int collect(Agent *a, int64_t now_ms)
         select_processes(a);
         (void) ptable_read_details(a->ptable, a->picked, a->n_picked,
                                    PTABLE_FIELD_STATM | PTABLE_FIELD_IO | PTABLE_FIELD_FDS);
-        (void) services_evaluate(a->specs, a->n_services, a->ptable, a->services);
+        (void) services_evaluate_classified(a->specs, a->n_services, a->ptable, a->member,
+                                            a->services);
         a->stats.processes_last_cycle = ptable_count(a->ptable);
         return 0;
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/macro.h"
 
 /* The kernel's TASK_COMM_LEN - 1: longer executable names are cut to this in comm. */
@@ -42,11 +43,15 @@ bool service_spec_matches(const ServiceSpec *spec, const char *comm, const char 
         return false;
 }
 
-/* Zombies are dead already and kernel threads never are a service. */
-static bool counts(const ServiceSpec *spec, const ProcInfo *p)
+int services_classify(const ServiceSpec *specs, size_t n, const ProcInfo *p)
 {
-        return !p->kernel_thread && p->state != 'Z' && p->state != 'X' &&
-               service_spec_matches(spec, p->comm, p->cmdline);
+        /* Zombies are dead already and kernel threads never are a service. */
+        if (p->kernel_thread || p->state == 'Z' || p->state == 'X')
+                return -1;
+        for (size_t s = 0; s < n; s++)
+                if (service_spec_matches(&specs[s], p->comm, p->cmdline))
+                        return (int) s;
+        return -1;
 }
 
 static void add(double *sum, double v)
@@ -56,15 +61,17 @@ static void add(double *sum, double v)
         *sum = isnan(*sum) ? v : *sum + v;
 }
 
-int services_evaluate(const ServiceSpec *specs, size_t n, const ProcTable *t, ServiceStatus *ret)
+int services_evaluate_classified(const ServiceSpec *specs, size_t n, const ProcTable *t,
+                                 const int *member, ServiceStatus *ret)
 {
-        if ((n > 0 && (!specs || !ret)) || !t)
+        size_t count = t ? ptable_count(t) : 0;
+
+        if ((n > 0 && (!specs || !ret)) || !t || (count > 0 && !member))
                 return -EINVAL;
 
-        for (size_t s = 0; s < n; s++) {
-                const ServiceSpec *spec = &specs[s];
-                ServiceStatus st = {
-                        .name = spec->name,
+        for (size_t s = 0; s < n; s++)
+                ret[s] = (ServiceStatus){
+                        .name = specs[s].name,
                         .cpu_percent = NAN,
                         .rss_bytes = NAN,
                         .mem_percent = NAN,
@@ -72,38 +79,47 @@ int services_evaluate(const ServiceSpec *specs, size_t n, const ProcTable *t, Se
                         .write_bytes_per_s = NAN,
                         .fds = -1,
                 };
-                const ProcInfo *main = NULL, *lowest = NULL;
 
-                /* The table is in pid order, so the first root found is the lowest. */
-                for (size_t i = 0, c = ptable_count(t); i < c; i++) {
-                        const ProcInfo *p = ptable_get(t, i);
-                        if (!counts(spec, p))
-                                continue;
+        /* One pass in pid order: the first root found is the lowest. */
+        for (size_t i = 0; i < count; i++) {
+                if (member[i] < 0 || (size_t) member[i] >= n)
+                        continue;
+                const ProcInfo *p = ptable_get(t, i);
+                ServiceStatus *st = &ret[member[i]];
 
-                        st.n_procs++;
-                        st.threads += p->threads;
-                        add(&st.cpu_percent, p->cpu_percent);
-                        add(&st.rss_bytes, (double) p->rss_bytes);
-                        add(&st.mem_percent, p->mem_percent);
-                        add(&st.read_bytes_per_s, p->read_bytes_per_s);
-                        add(&st.write_bytes_per_s, p->write_bytes_per_s);
-                        if (p->fds >= 0)
-                                st.fds = (st.fds < 0 ? 0 : st.fds) + p->fds;
-                        if (!lowest)
-                                lowest = p;
-                        if (!main) {
-                                const ProcInfo *parent =
-                                        p->ppid != p->pid ? ptable_find(t, p->ppid) : NULL;
-                                if (!parent || !counts(spec, parent))
-                                        main = p;
+                st->n_procs++;
+                st->threads += p->threads;
+                add(&st->cpu_percent, p->cpu_percent);
+                add(&st->rss_bytes, (double) p->rss_bytes);
+                add(&st->mem_percent, p->mem_percent);
+                add(&st->read_bytes_per_s, p->read_bytes_per_s);
+                add(&st->write_bytes_per_s, p->write_bytes_per_s);
+                if (p->fds >= 0)
+                        st->fds = (st->fds < 0 ? 0 : st->fds) + p->fds;
+                if (st->main_pid == 0) {
+                        /* The group's root: its parent is not of the same service. */
+                        const ProcInfo *parent = p->ppid != p->pid ? ptable_find(t, p->ppid) : NULL;
+                        if (!parent || services_classify(specs, n, parent) != member[i]) {
+                                st->main_pid = p->pid;
+                                st->unit = p->unit;
                         }
                 }
-                if (!main)
-                        main = lowest; /* only on a ppid cycle, which the kernel never shows */
-                st.alive = st.n_procs > 0;
-                st.main_pid = main ? main->pid : 0;
-                st.unit = main ? main->unit : NULL;
-                ret[s] = st;
         }
+        for (size_t s = 0; s < n; s++)
+                ret[s].alive = ret[s].n_procs > 0;
+        /* A service whose every process has a parent of the same service would be a ppid cycle,
+         * which the kernel never shows; then main_pid stays 0. */
         return 0;
+}
+
+int services_evaluate(const ServiceSpec *specs, size_t n, const ProcTable *t, ServiceStatus *ret)
+{
+        if (!t)
+                return -EINVAL;
+
+        size_t count = ptable_count(t);
+        _cleanup_free_ int *member = xnew(int, count ? count : 1);
+        for (size_t i = 0; i < count; i++)
+                member[i] = services_classify(specs, n, ptable_get(t, i));
+        return services_evaluate_classified(specs, n, t, member, ret);
 }

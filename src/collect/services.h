@@ -38,6 +38,14 @@ typedef struct ServiceStatus {
         const char *unit; /* main_pid's systemd unit, borrowed from the table; NULL unknown */
 } ServiceStatus;
 
+/* The index of the first spec the process belongs to, or -1 (zombies and kernel threads
+ * belong to none). A process counts for one service only, the first that matches. */
+int services_classify(const ServiceSpec *specs, size_t n, const ProcInfo *p);
+
 /* Fills ret[0..n) for specs[0..n) from the last scan of t. Pointers in ret are borrowed
  * from specs and t (valid until the next ptable_scan()). 0, or -EINVAL on bad arguments. */
 int services_evaluate(const ServiceSpec *specs, size_t n, const ProcTable *t, ServiceStatus *ret);
+/* The same, with member[i] = services_classify() of ptable_get(t, i) already known (the agent
+ * classifies once a cycle to choose whose details to read, and passes it on). */
+int services_evaluate_classified(const ServiceSpec *specs, size_t n, const ProcTable *t,
+                                 const int *member, ServiceStatus *ret);

@@ -144,12 +144,36 @@ static void test_service_spec_matches_path_prefix(void **state)
         assert_true(service_spec_matches(&any, "anything", NULL));
 }
 
+static void test_services_classify_first_spec_wins(void **state)
+{
+        _cleanup_free_ char *root = test_data_path("collect/proc-nginx");
+        static const char *const web[] = {"nginx"}, *const all[] = {"*"};
+        const ServiceSpec specs[] = {{"web", web, 1}, {"everything", all, 1}};
+        ServiceStatus st[2];
+        ProcTable *t = NULL;
+
+        (void) state;
+        assert_int_equal(ptable_new(root, &t), 0);
+        assert_int_equal(ptable_scan(t, 1), 0);
+        assert_int_equal(services_evaluate(specs, 2, t, st), 0);
+        /* nginx processes count for "web" only; the rest (not zombies) for "everything" */
+        assert_int_equal(st[0].n_procs, 4);
+        const ProcInfo *zombie = ptable_find(t, 1003);
+        assert_non_null(zombie);
+        assert_int_equal(services_classify(specs, 2, zombie), -1);
+        assert_int_equal(services_classify(specs, 2, ptable_find(t, 1000)), 0);
+        assert_int_equal(services_classify(specs, 2, ptable_find(t, 2000)), 1);
+        assert_int_equal(st[0].n_procs + st[1].n_procs, ptable_count(t) - 1);
+        ptable_free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_services_evaluate_nginx),
                 cmocka_unit_test(test_service_spec_matches),
                 cmocka_unit_test(test_service_spec_matches_path_prefix),
+                cmocka_unit_test(test_services_classify_first_spec_wins),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
