@@ -47,6 +47,13 @@ static const char *const kept_name[_KEPT_MAX] = {
 /* After EMFILE/ENFILE has cut the budget, each clean scan gives back this many. */
 #define FD_BUDGET_REGROW ((size_t) 256)
 
+/* Of /proc/loadavg, "0.00 0.01 0.05 1/123 45678": (4) after the slash, the number of
+ * threads in the system (all pid namespaces), and (5), the last pid allocated in the
+ * reader's pid namespace. */
+typedef struct LoadavgForks {
+        uint64_t threads, last_pid;
+} LoadavgForks;
+
 typedef struct ProcEntry {
         ProcInfo info;
         /* /proc/<pid> and its files of kept[], open across scans (-1 when not). Counted in
@@ -107,6 +114,16 @@ struct ProcTable {
         size_t fd_budget_max; /* from RLIMIT_NOFILE at ptable_new() */
         bool fd_starved;      /* EMFILE/ENFILE seen during this scan */
         ProcEntry *busy;      /* the entry of cur ptable_read_details() is reading */
+
+        /* Skipping the listing (see ptable_scan()). loadavg_fd: <proc_root>/loadavg, -1 if
+         * absent or /proc is not of our pid namespace. forks: its fourth and fifth fields at
+         * the previous scan, if forks_known. settled: the previous scan's processes are all
+         * there were with pids allocated up to then, and each read fine or was found gone. */
+        int loadavg_fd;
+        bool forks_known, settled;
+        LoadavgForks forks;
+        uint64_t unlisted_scans; /* scans since the last listing */
+        uint64_t listings;
 };
 
 static int64_t default_mono_ns(void *userdata)
@@ -243,6 +260,25 @@ static size_t fd_budget_from_rlimit(void)
         return limit > reserve ? (size_t) (limit - reserve) : 0;
 }
 
+/* Whether the proc root shows our pid namespace, whose last pid loadavg reports (the
+ * reader's, whichever mount it is read through): its "self" names us by our own pid there.
+ * Not so for a /proc mounted in another namespace (a container reading the host's, or the
+ * host a container's), where "self" is another number or missing. Fixture trees: yes. */
+static bool same_pid_ns(ProcTable *t)
+{
+        char buf[16];
+
+        if (!t->procfs)
+                return true;
+        ssize_t n = readlinkat(t->proc_fd, "self", buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        const char *p = buf;
+        uint64_t v;
+        return parse_u64(&p, &v) >= 0 && *p == '\0' && v == (uint64_t) getpid();
+}
+
 int ptable_new(const char *proc_root, ProcTable **ret)
 {
         ProcTable *t;
@@ -256,6 +292,7 @@ int ptable_new(const char *proc_root, ProcTable **ret)
 
         t = xnew0(ProcTable, 1);
         t->proc_fd = fd;
+        t->loadavg_fd = -1;
         t->procfs = fstatfs(fd, &sfs) >= 0 && sfs.f_type == PROC_SUPER_MAGIC;
         struct stat self_fd;
         t->fd_size_counts =
@@ -274,6 +311,8 @@ int ptable_new(const char *proc_root, ProcTable **ret)
                 ptable_free(t);
                 return r;
         }
+        t->loadavg_fd =
+                same_pid_ns(t) ? openat(fd, "loadavg", O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
         *ret = t;
         return 0;
 }
@@ -292,6 +331,7 @@ ProcTable *ptable_free(ProcTable *t)
         free(t->dents);
         procbuf_done(&t->buf);
         users_free(t->users);
+        closep(&t->loadavg_fd);
         closep(&t->proc_fd);
         free(t);
         return NULL;
@@ -610,8 +650,9 @@ static bool sched_wanted(const ProcTable *t, const ProcEntry *old)
                !(old && (old->info.threads != 1 || old->sched_absent));
 }
 
-/* Reads one process into e (entry_init()ed). 0, or -ENOENT/-ESRCH when it went away (or its
- * stat is not one) and must be left out. */
+/* Reads one process into e (entry_init()ed). 0; -ENOENT/-ESRCH when it went away; another
+ * -errno when it cannot be read (no descriptor left, -EBADMSG: its stat is not one). Either
+ * way it is left out. */
 static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
 {
         ProcInfo *p = &e->info;
@@ -657,7 +698,7 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                 format_pid(pid, name);
                 e->dir_fd = open_at(t, t->proc_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
                 if (e->dir_fd < 0)
-                        return -ENOENT; /* gone, not a directory we may enter, or no fds */
+                        return -errno; /* gone, not a directory we may enter, or no fds */
                 t->kept_fds++;
                 /* Before stat, for the same reason; not when the descriptors will be closed
                  * at the end (over the budget), it would not be read next time. */
@@ -667,9 +708,9 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
                 }
                 r = read_kept(t, e, KEPT_STAT);
                 if (r < 0)
-                        return -ENOENT;
+                        return r;
                 if (proc_pid_parse_stat(&t->buf, &st) < 0 || st.pid != pid)
-                        return -ENOENT; /* not a stat line: nothing to show for it */
+                        return -EBADMSG; /* not a stat line: nothing to show for it */
         }
         /* The owner of /proc/<pid> follows setuid() and dumpability, and getattr on procfs
          * recomputes it (a kept descriptor sees no revalidation, but fstat() of the directory
@@ -828,11 +869,93 @@ static int scan_one(ProcTable *t, pid_t pid, int64_t mono_ns, ProcEntry *e)
         return 0;
 }
 
+/* Fields (4) after the slash and (5) of <proc_root>/loadavg through the kept descriptor.
+ * false if there is none or the text does not parse. */
+static bool read_loadavg_forks(ProcTable *t, LoadavgForks *ret)
+{
+        uint64_t running;
+
+        if (t->loadavg_fd < 0 || read_single(&t->buf, t->loadavg_fd) < 0)
+                return false;
+        const char *p = t->buf.data;
+        if (parse_skip_fields(&p, 3) < 0 || parse_u64(&p, &running) < 0 || *p++ != '/' ||
+            parse_u64(&p, &ret->threads) < 0 || parse_u64(&p, &ret->last_pid) < 0)
+                return false;
+        return true;
+}
+
+/* Every process of the last scan is held by its kept /proc/<pid> and stat: its end shows
+ * as ESRCH there. Those past the descriptor budget are opened by path each scan. */
+static bool all_kept(const ProcTable *t)
+{
+        for (size_t i = 0; i < t->n_cur; i++)
+                if (t->cur[i].dir_fd < 0 || t->cur[i].kept[KEPT_STAT] < 0)
+                        return false;
+        return true;
+}
+
+/* The pids of the last scan as the ones to read, in its (pid) order. */
+static void pids_from_table(ProcTable *t)
+{
+        if (t->cap_pids < t->n_cur) {
+                t->cap_pids = t->n_cur;
+                t->pids = xreallocarray(t->pids, t->cap_pids, sizeof(pid_t));
+        }
+        for (size_t i = 0; i < t->n_cur; i++)
+                t->pids[i] = t->cur[i].info.pid;
+        t->n_pids = t->n_cur;
+}
+
+/* Listing /proc is ~1 ms of the scan here (getdents64: proc_pid_readdir() walks every task
+ * and fills the dcache), and it can only find something new if a process was created: the
+ * ones that ended are found anyway, by their kept descriptors failing (ESRCH). Any fork or
+ * clone, threads too and also in nested pid namespaces, allocates a pid in ours, which
+ * moves loadavg (5) (the idr cursor of the reader's namespace), and adds a thread, which
+ * moves (4) (all namespaces; a reaped one takes one off). So the listing is skipped, and the
+ * last scan's processes read again, when both are what the previous scan read, and:
+ *  - that scan's processes were "settled": its listing (or the one it carried on from) was
+ *    made when (4) and (5) had not moved since the scan before it. A pid is allocated early
+ *    in fork, the task becomes visible in /proc only at the end (attach_pid()): a listing
+ *    right after the allocation misses the process while (5) already counts it. A process
+ *    still in fork a whole scan interval after its pid was allocated would be missed; and
+ *  - each of them read fine or was found gone (not EACCES, EMFILE, an unparsable stat:
+ *    a listing would try it again, and might get it), and kept its stat open;
+ *  - fewer than PTABLE_RELIST_SCANS scans were made since the last listing.
+ * Otherwise, and without loadavg (old kernels, fixture trees without one), it lists.
+ * What (4) and (5) could not show, left to the relisting every PTABLE_RELIST_SCANS scans:
+ *  - pid wrap-around: (5) back at the same value needs pid_max (>= 32768) allocations in one
+ *    interval, and (4) the same thread count too;
+ *  - pids chosen by a privileged checkpoint/restore (CRIU: clone3() set_tid, writes to
+ *    ns_last_pid) do not move (5); only (4) shows them, unless as many threads ended;
+ *  - a /proc of another pid namespace than ours, whose forks (5) does not show:
+ *    ptable_new() then does not use loadavg (see same_pid_ns()), but a namespace where we
+ *    happen to have the same pid would pass that test;
+ *  - with hidepid=invisible, a process of another user that becomes visible to us (setuid()
+ *    to our uid) without a fork; hidepid=noaccess lists it but fails with EACCES, which
+ *    keeps the table from settling (see above). Neither restricts root. */
 int ptable_scan(ProcTable *t, int64_t now_ms)
 {
-        int r = list_pids(t);
-        if (r < 0)
-                return r;
+        LoadavgForks forks = {};
+        bool forks_known = read_loadavg_forks(t, &forks);
+        bool unchanged = forks_known && t->forks_known && forks.threads == t->forks.threads &&
+                         forks.last_pid == t->forks.last_pid;
+        int r;
+
+        if (unchanged && t->settled && t->unlisted_scans + 1 < PTABLE_RELIST_SCANS && all_kept(t)) {
+                pids_from_table(t);
+                t->unlisted_scans++;
+        } else {
+                r = list_pids(t);
+                if (r < 0)
+                        return r;
+                t->unlisted_scans = 0;
+                t->listings++;
+        }
+        t->forks = forks;
+        t->forks_known = forks_known;
+        /* Skipped: still settled. Listed: every pid up to (5) was allocated before the
+         * previous scan read it, a whole interval ago. */
+        t->settled = unchanged;
 
         read_mem_total(t);
         int64_t mono_ns = t->mono_ns(t->mono_userdata);
@@ -852,6 +975,8 @@ int ptable_scan(ProcTable *t, int64_t now_ms)
                 entry_init(e);
                 r = scan_one(t, t->pids[i], mono_ns, e);
                 if (r < 0) {
+                        if (!is_gone(r))
+                                t->settled = false;
                         entry_done(t, e);
                         continue;
                 }
@@ -1028,6 +1153,11 @@ int64_t ptable_sample_time_ms(const ProcTable *t)
 uint64_t ptable_mem_total_bytes(const ProcTable *t)
 {
         return t->mem_total_bytes;
+}
+
+uint64_t ptable_listings(const ProcTable *t)
+{
+        return t->listings;
 }
 
 PtableSort ptable_sort_from_string(const char *s)

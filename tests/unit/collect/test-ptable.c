@@ -2,6 +2,7 @@
  * between scans (CPU% and I/O rates, pid reuse, the cache), and over the real /proc. */
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -1284,6 +1285,203 @@ static void test_ptable_fd_limits(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+static void write_loadavg(const char *root, unsigned threads, unsigned last_pid)
+{
+        _cleanup_free_ char *text = xasprintf("0.00 0.01 0.05 1/%u %u\n", threads, last_pid);
+        write_file(root, "loadavg", text);
+}
+
+/* The table holds exactly the pids want[0..n). */
+static void check_pids(ProcTable *t, const pid_t *want, size_t n)
+{
+        assert_int_equal(ptable_count(t), n);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(ptable_get(t, i)->pid, want[i]);
+}
+
+/* A pid directory removed the way procfs shows a reaped process: its kept stat reads
+ * nothing (truncated in place), and /proc/<pid> is gone. */
+static void remove_proc(const char *root, pid_t pid)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/%d", root, (int) pid);
+        write_file(dir, "stat", "");
+        test_rm_rf(dir);
+}
+
+/* The listing is skipped while loadavg's thread count (4) and last pid (5) stay the same,
+ * over a scratch tree whose loadavg is rewritten in place: a pid directory added behind the
+ * table's back is not seen (which proves the skip) until either moves, or until the
+ * relisting every PTABLE_RELIST_SCANS scans; a removed one is dropped at once. */
+static void test_ptable_skip_listing(void **state)
+{
+        _cleanup_free_ char *root = test_mkdtemp();
+        ProcTable *t = NULL;
+
+        (void) state;
+        write_file(root, "stat", "cpu 0 0 0 0\nbtime 1700000000\n");
+        write_file(root, "meminfo", "MemTotal: 1000 kB\n");
+        write_loadavg(root, 50, 100);
+        for (pid_t pid = 10; pid <= 12; pid++)
+                write_proc(root, pid, "x", 0, 0, (uint64_t) pid * 100, 0, "x");
+
+        assert_int_equal(ptable_new(root, &t), 0);
+        ptable_set_clock(t, fake_clock, NULL);
+        ptable_set_fields(t, CACHED_FIELDS);
+        fake_now_ns = INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 1), 0);
+        assert_int_equal(ptable_listings(t), 1);
+        check_pids(t, (const pid_t[]){10, 11, 12}, 3);
+
+        /* Unchanged, but the first listing may have missed a process being forked: the next
+         * scan lists too. */
+        write_proc(root, 13, "x", 0, 0, 1300, 0, "x");
+        assert_int_equal(ptable_scan(t, 2), 0);
+        assert_int_equal(ptable_listings(t), 2);
+        check_pids(t, (const pid_t[]){10, 11, 12, 13}, 4);
+
+        /* Unchanged and settled: skipped. 14 is not seen, 12 is dropped, and the others are
+         * read as ever (10 ran 100 ticks). */
+        write_proc(root, 14, "x", 0, 0, 1400, 0, "x");
+        remove_proc(root, 12);
+        write_proc(root, 10, "x", 100, 0, 1000, 0, "x");
+        fake_now_ns += INT64_C(1000000000);
+        assert_int_equal(ptable_scan(t, 3), 0);
+        assert_int_equal(ptable_listings(t), 2);
+        check_pids(t, (const pid_t[]){10, 11, 13}, 3);
+        assert_int_equal(ptable_find(t, 10)->cpu_ticks, 100);
+        assert_near(ptable_find(t, 10)->cpu_percent, 100.0 / (double) sysconf(_SC_CLK_TCK) * 100.0,
+                    1e-9);
+
+        /* A new last pid: listed, 14 seen; listed again to settle. */
+        write_loadavg(root, 50, 101);
+        assert_int_equal(ptable_scan(t, 4), 0);
+        assert_int_equal(ptable_listings(t), 3);
+        check_pids(t, (const pid_t[]){10, 11, 13, 14}, 4);
+        assert_int_equal(ptable_scan(t, 5), 0);
+        assert_int_equal(ptable_listings(t), 4);
+
+        /* Only the thread count moved (a pid chosen with clone3() set_tid): listed too. */
+        write_proc(root, 15, "x", 0, 0, 1500, 0, "x");
+        assert_int_equal(ptable_scan(t, 6), 0);
+        assert_int_equal(ptable_listings(t), 4);
+        assert_null(ptable_find(t, 15));
+        write_loadavg(root, 51, 101);
+        assert_int_equal(ptable_scan(t, 7), 0);
+        assert_int_equal(ptable_listings(t), 5);
+        assert_non_null(ptable_find(t, 15));
+        assert_int_equal(ptable_scan(t, 8), 0); /* settles */
+        assert_int_equal(ptable_listings(t), 6);
+
+        /* Nothing moves: a real listing every PTABLE_RELIST_SCANS scans all the same. */
+        write_proc(root, 16, "x", 0, 0, 1600, 0, "x");
+        for (unsigned i = 1; i < PTABLE_RELIST_SCANS; i++) {
+                assert_int_equal(ptable_scan(t, 9), 0);
+                assert_null(ptable_find(t, 16));
+        }
+        assert_int_equal(ptable_listings(t), 6);
+        assert_int_equal(ptable_scan(t, 10), 0);
+        assert_int_equal(ptable_listings(t), 7);
+        check_pids(t, (const pid_t[]){10, 11, 13, 14, 15, 16}, 6);
+
+        /* A process that could not be read (here a stat that is not one) might be read by the
+         * next listing: no skipping while there is one. */
+        write_proc(root, 17, "x", 0, 0, 1700, 0, "x");
+        write_file(root, "17/stat", "garbage\n");
+        write_loadavg(root, 52, 102);
+        for (unsigned i = 0; i < 3; i++) {
+                assert_int_equal(ptable_scan(t, 11), 0);
+                assert_int_equal(ptable_listings(t), 8 + i);
+                assert_null(ptable_find(t, 17));
+        }
+        write_proc(root, 17, "x", 0, 0, 1700, 0, "x");
+        assert_int_equal(ptable_scan(t, 12), 0);
+        assert_int_equal(ptable_listings(t), 11);
+        assert_non_null(ptable_find(t, 17));
+        assert_int_equal(ptable_scan(t, 13), 0);
+        assert_int_equal(ptable_listings(t), 11);
+
+        /* loadavg unreadable as such: listed every scan. */
+        write_file(root, "loadavg", "x\n");
+        for (unsigned i = 0; i < 3; i++) {
+                assert_int_equal(ptable_scan(t, 14), 0);
+                assert_int_equal(ptable_listings(t), 12 + i);
+        }
+        ptable_free(t);
+
+        /* No loadavg at all (fixture trees, old kernels): listed every scan. */
+        _cleanup_free_ char *loadavg = xasprintf("%s/loadavg", root);
+        assert_int_equal(unlink(loadavg), 0);
+        assert_int_equal(ptable_new(root, &t), 0);
+        ptable_set_fields(t, CACHED_FIELDS);
+        for (unsigned i = 0; i < 3; i++)
+                assert_int_equal(ptable_scan(t, 15), 0);
+        write_proc(root, 18, "x", 0, 0, 1800, 0, "x");
+        assert_int_equal(ptable_scan(t, 16), 0);
+        assert_int_equal(ptable_listings(t), 4);
+        assert_non_null(ptable_find(t, 18));
+        ptable_free(t);
+        test_rm_rf(root);
+}
+
+static int read_last_pid(uint64_t *ret)
+{
+        char buf[256];
+        _cleanup_close_ int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        if (n <= 0)
+                return -EIO;
+        buf[n] = '\0';
+        const char *p = buf;
+        if (parse_skip_fields(&p, 4) < 0)
+                return -EINVAL;
+        return parse_u64(&p, ret);
+}
+
+static void *thread_noop(void *arg)
+{
+        return arg;
+}
+
+/* The same on the real /proc, where other processes may fork at any time, so only that a
+ * listing happens when it must is checked: a child forked is seen at the next scan, reaped
+ * it is gone, and a thread created in this process moves the last pid (any clone allocates
+ * one) and makes the next scan list. */
+static void test_ptable_skip_listing_live(void **state)
+{
+        ProcTable *t = NULL;
+        uint64_t before, after;
+
+        (void) state;
+        assert_int_equal(ptable_new("/proc", &t), 0);
+        ptable_set_fields(t, CACHED_FIELDS | PTABLE_FIELD_SKIP_IDLE);
+        for (unsigned i = 0; i < 10; i++)
+                assert_int_equal(ptable_scan(t, 1), 0);
+        print_message("10 scans, %llu listings\n", (unsigned long long) ptable_listings(t));
+
+        for (unsigned i = 0; i < 3; i++) {
+                pid_t child = spawn_paused();
+                assert_int_equal(ptable_scan(t, 2), 0);
+                assert_non_null(ptable_find(t, child));
+                assert_int_equal(ptable_scan(t, 3), 0);
+                assert_non_null(ptable_find(t, child));
+                kill_reap(child);
+                assert_int_equal(ptable_scan(t, 4), 0);
+                assert_null(ptable_find(t, child));
+                assert_non_null(ptable_find(t, getpid()));
+        }
+
+        pthread_t th;
+        uint64_t n = ptable_listings(t);
+        assert_int_equal(read_last_pid(&before), 0);
+        assert_int_equal(pthread_create(&th, NULL, thread_noop, NULL), 0);
+        assert_int_equal(pthread_join(th, NULL), 0);
+        assert_int_equal(read_last_pid(&after), 0);
+        assert_true(after != before);
+        assert_int_equal(ptable_scan(t, 5), 0);
+        assert_true(ptable_listings(t) > n);
+        ptable_free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1301,6 +1499,8 @@ int main(void)
                 cmocka_unit_test(test_ptable_skip_idle),
                 cmocka_unit_test(test_ptable_skip_idle_live),
                 cmocka_unit_test(test_ptable_fd_limits),
+                cmocka_unit_test(test_ptable_skip_listing),
+                cmocka_unit_test(test_ptable_skip_listing_live),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
