@@ -127,7 +127,7 @@ static void test_loop_counts_missed_periods_without_replaying_them(void **state)
         assert_int_equal(loop_add_timer(l, 20, false, true, slow_callback, &c, NULL), 0);
         assert_int_equal(loop_run(l, NULL), 0);
         assert_int_equal(c.runs, 2);
-        assert_true(c.hups >= 1 && c.hups <= 3);
+        assert_true(c.hups >= 1); /* it overran two 20 ms periods; a busy machine adds more */
         loop_free(l);
 }
 

@@ -1080,8 +1080,10 @@ static void test_ptable_skip_idle_live(void **state)
                 p = ptable_find(t, busy);
                 assert_non_null(p);
                 if (scan == 2) {
+                        /* Not near 100: other tests may share the CPUs. Any clear figure
+                         * shows stat was read, where a skipped one would give 0. */
                         print_message("busy child: %.1f %% CPU\n", p->cpu_percent);
-                        assert_true(p->cpu_percent > 50);
+                        assert_true(p->cpu_percent > 10);
                 }
                 p = ptable_find(t, idle);
                 assert_non_null(p);
