@@ -116,6 +116,11 @@ typedef struct Series {
         char *canonical;
         StoreLabel *labels;
         size_t n_labels;
+        /* The name and labels as a caller last spelled them ("name\0k\0v\0..."), for
+         * store_series_get()'s fast path; NULL until asked for by name. */
+        char *raw_key;
+        size_t raw_len;
+        uint64_t raw_hash;
         bool in_use;      /* asked for or appended to since open: retention keeps it */
         bool tail_loaded; /* last_ts and the open chunk reflect the stored rows */
         bool has_last;
@@ -137,6 +142,7 @@ struct Store {
         /* Open addressing with linear probing, power-of-two sizes, at most half full. */
         Series **by_key;
         Series **by_id;
+        Series **by_raw; /* series with a raw_key */
         size_t table_size;
 
         /* The samples appended since the last commit, as the sample_log row the next commit
@@ -175,6 +181,7 @@ static Series *series_free(Series *se)
         free(se->labels);
         free(se->name);
         free(se->canonical);
+        free(se->raw_key);
         chunk_done(&se->open);
         for (size_t i = 0; i < se->n_closed; i++)
                 chunk_done(&se->closed[i]);
@@ -197,6 +204,7 @@ Store *store_free(Store *s)
         free(s->series);
         free(s->by_key);
         free(s->by_id);
+        free(s->by_raw);
         store_log_writer_done(&s->log);
         free(s->path);
         free(s->last_error);
@@ -484,6 +492,11 @@ static void table_put(Store *s, Series *se)
         for (i = hash_id(se->id) & mask; s->by_id[i]; i = (i + 1) & mask)
                 ;
         s->by_id[i] = se;
+        if (se->raw_key) {
+                for (i = se->raw_hash & mask; s->by_raw[i]; i = (i + 1) & mask)
+                        ;
+                s->by_raw[i] = se;
+        }
 }
 
 static void tables_rebuild(Store *s)
@@ -494,8 +507,10 @@ static void tables_rebuild(Store *s)
                 size *= 2;
         free(s->by_key);
         free(s->by_id);
+        free(s->by_raw);
         s->by_key = xnew0(Series *, size);
         s->by_id = xnew0(Series *, size);
+        s->by_raw = xnew0(Series *, size);
         s->table_size = size;
         for (size_t i = 0; i < s->n_series; i++)
                 table_put(s, s->series[i]);
@@ -531,7 +546,81 @@ static Series *find_by_id(Store *s, int64_t id)
         return NULL;
 }
 
+static int series_get_slow(Store *s, const char *name, const char *const *labels, int64_t *ret_id);
+
+/* FNV-1a over the name and the label strings as given, each with its NUL. */
+static uint64_t raw_hash(const char *name, const char *const *labels)
+{
+        uint64_t h = UINT64_C(14695981039346656037);
+        const char *p = name;
+
+        for (size_t i = 0;; i++) {
+                do
+                        h = (h ^ (uint8_t) *p) * UINT64_C(1099511628211);
+                while (*p++);
+                if (!labels || !labels[i])
+                        return h;
+                p = labels[i];
+        }
+}
+
+static bool raw_equal(const Series *se, const char *name, const char *const *labels)
+{
+        const char *raw = se->raw_key, *end = se->raw_key + se->raw_len;
+
+        for (size_t i = 0;; i++) {
+                const char *p = i == 0 ? name : labels[i - 1];
+                size_t n = strlen(p) + 1;
+                if ((size_t) (end - raw) < n || memcmp(raw, p, n) != 0)
+                        return false;
+                raw += n;
+                if (!labels || !labels[i])
+                        return raw == end;
+        }
+}
+
+static void raw_remember(Store *s, Series *se, const char *name, const char *const *labels,
+                         uint64_t hash)
+{
+        StrBuf b = {};
+        size_t mask = s->table_size - 1, i;
+
+        (void) strbuf_append(&b, name, strlen(name) + 1);
+        for (size_t j = 0; labels && labels[j]; j++)
+                (void) strbuf_append(&b, labels[j], strlen(labels[j]) + 1);
+        se->raw_len = b.len;
+        se->raw_key = strbuf_steal(&b);
+        se->raw_hash = hash;
+        for (i = hash & mask; s->by_raw[i]; i = (i + 1) & mask)
+                ;
+        s->by_raw[i] = se;
+}
+
 int store_series_get(Store *s, const char *name, const char *const *labels, int64_t *ret_id)
+{
+        /* The agent asks for the same ~250 series every cycle, spelled the same way each time
+         * (metric.h): find them without validating, sorting and escaping the labels again. */
+        uint64_t hash = name ? raw_hash(name, labels) : 0;
+        if (name && s->table_size > 0)
+                for (size_t mask = s->table_size - 1, i = hash & mask; s->by_raw[i];
+                     i = (i + 1) & mask)
+                        if (s->by_raw[i]->raw_hash == hash &&
+                            raw_equal(s->by_raw[i], name, labels)) {
+                                s->by_raw[i]->in_use = true;
+                                *ret_id = s->by_raw[i]->id;
+                                return 0;
+                        }
+
+        int r = series_get_slow(s, name, labels, ret_id);
+        if (r < 0)
+                return r;
+        Series *se = find_by_id(s, *ret_id);
+        if (se && !se->raw_key)
+                raw_remember(s, se, name, labels, hash);
+        return 0;
+}
+
+static int series_get_slow(Store *s, const char *name, const char *const *labels, int64_t *ret_id)
 {
         _cleanup_(series_freep) Series *se = NULL;
         _cleanup_free_ char *canonical = NULL;

@@ -259,6 +259,50 @@ static void test_store_series_identity(void **state)
         store_free(s);
 }
 
+/* store_series_get() remembers each series as it was last spelled: the same spelling finds
+ * it again, any other spelling goes the full way and still finds the same series. */
+static void test_store_series_get_fast_path(void **state)
+{
+        Fixture *f = *state;
+        StoreOptions opt = {.chunk_max_samples = 10};
+        Store *s = open_ok(f->path, &opt);
+        const char *const ab[] = {"a", "1", "b", "2", NULL}, *const ba[] = {"b", "2", "a", "1",
+                                                                            NULL};
+        int64_t id, again, other;
+
+        assert_int_equal(store_series_get(s, "m", ab, &id), 0);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(store_series_get(s, "m", ab, &again), 0);
+                assert_true(again == id);
+                assert_int_equal(store_series_get(s, "m", ba, &again), 0);
+                assert_true(again == id);
+        }
+        /* the NUL-separated key cannot be fooled by moving text between name and labels */
+        assert_int_equal(store_series_get(s, "ma", (const char *const[]){"1", "b", NULL}, &other),
+                         -EINVAL);
+        assert_int_equal(store_series_get(s, "m_a", NULL, &other), 0);
+        assert_true(other != id);
+        assert_int_equal(store_series_get(s, "m", (const char *const[]){"a", "1", NULL}, &other),
+                         0);
+        assert_true(other != id);
+        assert_int_equal(
+                store_series_get(s, "m", (const char *const[]){"a", "12", "b", "", NULL}, &again),
+                0);
+        assert_true(again != id && again != other);
+
+        /* Retention drops series unused since open (a remembered one is in use), so after a
+         * reopen the spelling goes the full way again and makes a new series. */
+        assert_int_equal(store_append(s, id, T0, 1), 0);
+        assert_int_equal(store_commit(s), 0);
+        store_free(s);
+        s = open_ok(f->path, &opt);
+        assert_int_equal(store_retention(s, T0 + 100 * MSEC_PER_DAY, MSEC_PER_DAY), 1);
+        assert_int_equal(store_series_get(s, "m", ab, &again), 0);
+        assert_int_equal(store_append(s, again, T0 + 100 * MSEC_PER_DAY, 2), 0);
+        assert_int_equal(query_n(s, again, INT64_MIN, INT64_MAX), 1);
+        store_free(s);
+}
+
 static void test_store_append_commit_query(void **state)
 {
         Fixture *f = *state;
@@ -1035,6 +1079,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_store_open_create_reopen, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_series_identity, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_series_get_fast_path, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_append_commit_query, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_chunk_span_closes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_append_rejects_out_of_order, setup,
