@@ -24,9 +24,15 @@ hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 apid=$!
 prometheus-node-exporter --web.listen-address=127.0.0.1:$port >"$work/ne.log" 2>&1 &
 npid=$!
-( while :; do curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; sleep 10; done ) &
-spid=$!
 sleep 2 # let both start before the first reading
+# The peer must be the one answering: a port already taken would leave ours idle.
+if ! kill -0 $npid 2>/dev/null || ! curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" ||
+        [ "$(ss -ltnpH "sport = :$port" | grep -c "pid=$npid,")" -ne 1 ]; then
+        echo "node_exporter did not come up on 127.0.0.1:$port (port taken?)" >&2
+        exit 3
+fi
+( while :; do curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"; sleep 10; done ) &
+spid=$!
 
 a0=$(cpu_ticks $apid); n0=$(cpu_ticks $npid); t0=$(date +%s.%N)
 sleep "$duration"
