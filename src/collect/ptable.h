@@ -18,10 +18,8 @@
  * storing (top N by CPU and by memory, members of key services, watched pids), then
  *         ptable_read_details(t, pids, n, PTABLE_FIELD_STATM | PTABLE_FIELD_IO |
  *                                             PTABLE_FIELD_FDS);
- * for just those. Measured on the reference VM (~1,077 processes, release build, CPU time,
- * medians of 200 rounds over 3 runs): default-field scan 10.8-14.6 ms; the scan above
- * 6.4-8.6 ms plus 0.17-0.20 ms for details of 30 pids (~6 us each), 6.6-8.9 ms in all. What
- * is left is stat itself (see PtableField).
+ * for just those. With ~1,000 mostly idle processes that is about a third of a default-field
+ * scan; the figures are in bench/results/cycle-cost.md.
  *
  * Descriptors. Between scans the entry of each process keeps /proc/<pid> and the files read
  * every scan (stat, and statm and io when those fields are on, fd/ as O_PATH for the count,
