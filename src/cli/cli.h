@@ -79,12 +79,6 @@ int cli_usage_error(const CliContext *ctx, const char *cmd, const char *fmt, ...
 /* Parses a duration argument or prints an error naming the option. */
 int cli_parse_duration(const char *opt, const char *arg, int64_t min_ms, int64_t *ret);
 
-struct Agent;
-/* Primes the agent, then runs `count` cycles `interval_ms` apart on the monotonic clock, with
- * progress on a terminal. 0 or -errno (logged). */
-int cli_collect_cycles(CliContext *ctx, struct Agent *a, unsigned count, int64_t interval_ms,
-                       const char *label);
-
 /* `aiops collect` and `aiops run`: parse --count/--interval, collect, store and report; the
  * hooks add a command's own part of the report. */
 typedef struct AgentStats AgentStats;

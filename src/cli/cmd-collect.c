@@ -43,8 +43,9 @@ static void sleep_until(int64_t deadline_ns)
                 ;
 }
 
-int cli_collect_cycles(CliContext *ctx, Agent *a, unsigned count, int64_t interval_ms,
-                       const char *label)
+/* Primes the agent, then runs `count` cycles `interval_ms` apart on the monotonic clock, with
+ * progress on a terminal. 0 or -errno (logged). */
+static int collect_cycles(Agent *a, unsigned count, int64_t interval_ms, const char *label)
 {
         int64_t next = time_mono_ns();
 
@@ -61,7 +62,6 @@ int cli_collect_cycles(CliContext *ctx, Agent *a, unsigned count, int64_t interv
                         return log_error_errno(r, "collection failed: %m");
         }
         report_progress(label, count, count, true);
-        (void) ctx;
         return 0;
 }
 
@@ -113,7 +113,7 @@ int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCom
         _cleanup_(agent_freep) Agent *a = NULL;
         if (agent_new(ctx->config, db_path, "/proc", "/sys", 0, &a) < 0)
                 return EXIT_UNKNOWN;
-        if (cli_collect_cycles(ctx, a, count, interval_ms, "collecting") < 0)
+        if (collect_cycles(a, count, interval_ms, "collecting") < 0)
                 return EXIT_UNKNOWN;
 
         AgentStats st;
