@@ -33,8 +33,9 @@ static void help_collect(void)
                "      --top N            show the N first processes (default 0: all)\n");
 }
 
-/* Sleeps until the monotonic deadline; returns false when interrupted by a signal we are
- * asked to stop on (the default SIGINT action kills us anyway; this only guards EINTR). */
+/* Sleeps until an absolute monotonic deadline, so that the cycles keep their cadence however
+ * long each one took. A handled signal's EINTR resumes the sleep; SIGINT keeps its default
+ * action and ends the command. */
 static void sleep_until(int64_t deadline_ns)
 {
         struct timespec ts = {.tv_sec = deadline_ns / 1000000000,
