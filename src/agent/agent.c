@@ -476,7 +476,6 @@ static int64_t cycle_timestamp(Agent *a, int64_t now_ms)
 int agent_cycle(Agent *a, int64_t now_ms)
 {
         int64_t cpu0 = thread_cpu_ns(), wall0 = time_mono_ns();
-        char buf[32];
 
         int r = collect(a, now_ms);
         if (r < 0)
@@ -500,10 +499,6 @@ int agent_cycle(Agent *a, int64_t now_ms)
                       (double) a->stats.last_cycle_cpu_ns / 1e9);
                 emit1(a, "aiops_cycle_duration_seconds", NULL, NULL,
                       (double) a->stats.last_cycle_wall_ns / 1e9);
-        }
-        if (a->store) {
-                (void) snprintf(buf, sizeof(buf), "%" PRId64, ts);
-                (void) store_meta_set(a->store, "last_collection_ms", buf);
         }
         commit(a);
         housekeeping(a, now_ms);

@@ -7,7 +7,6 @@
 #include "core/alloc.h"
 #include "core/json-util.h"
 #include "core/log.h"
-#include "core/parse.h"
 #include "core/table.h"
 #include "core/time-util.h"
 #include "store/store.h"
@@ -38,7 +37,7 @@ int cmd_status(CliContext *ctx, int argc, char **argv)
                 return cli_usage_error(ctx, "status ", "unexpected argument '%s'", argv[optind]);
         if (ctx->format == OUTPUT_CSV)
                 return cli_usage_error(ctx, "status ", "--csv: status is not a table; use --json");
-        _cleanup_free_ char *db_path = NULL, *last = NULL;
+        _cleanup_free_ char *db_path = NULL;
         _cleanup_(store_freep) Store *s = NULL;
         if (cli_open_existing_store(ctx, &s, &db_path) < 0)
                 return EXIT_UNKNOWN;
@@ -49,9 +48,9 @@ int cmd_status(CliContext *ctx, int argc, char **argv)
                 log_error("cannot read statistics of '%s': %s", db_path, store_last_error(s));
                 return EXIT_UNKNOWN;
         }
-        int64_t last_ms = 0;
-        if (store_meta_get(s, "last_collection_ms", &last) > 0)
-                (void) safe_atoi64(last, &last_ms);
+        /* Every cycle stores host_uptime_seconds and friends: the last sample is the last
+         * collection. */
+        int64_t last_ms = st.last_ts_ms;
         double bytes_per_sample = st.samples ? (double) st.file_bytes / (double) st.samples : 0;
         int64_t now = time_now_ms();
         char b1[32], b2[32], b3[32];
