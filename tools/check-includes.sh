@@ -9,8 +9,9 @@ allowed() {
         core) echo "core" ;;
         collect) echo "core collect" ;;
         store) echo "core store" ;;
-        agent) echo "core collect store agent" ;;
-        cli) echo "core collect store agent cli" ;;
+        logs) echo "core store logs" ;;
+        agent) echo "core collect store logs agent" ;;
+        cli) echo "core collect store logs agent cli" ;;
         *) echo "" ;;
         esac
 }

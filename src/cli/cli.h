@@ -97,3 +97,6 @@ int cmd_query(CliContext *ctx, int argc, char **argv);
 int cmd_status(CliContext *ctx, int argc, char **argv);
 int cmd_monitor(CliContext *ctx, int argc, char **argv);
 int cmd_run(CliContext *ctx, int argc, char **argv);
+int cmd_logs(CliContext *ctx, int argc, char **argv);
+/* cmd-logs-mine.c: `aiops logs mine`, argv[0] = "mine". */
+int cmd_logs_mine(CliContext *ctx, int argc, char **argv);

@@ -20,6 +20,8 @@ static const CliCommand commands[] = {
         {"query", "read stored samples of a metric as a table, CSV or JSON", cmd_query},
         {"status", "data directory, database size, series and samples, last collection",
          cmd_status},
+        {"logs", "log templates, new patterns, trends and sources; batch template mining",
+         cmd_logs},
 };
 
 static void help(FILE *f)

@@ -55,6 +55,64 @@ static void services_free(ServiceDef *s, size_t n)
         free(s);
 }
 
+static const char *const default_keywords[] = {
+        "error",  "fatal",    "exception",     "timeout", "timed out", "refused",
+        "denied", "failed",   "out of memory", "oom",     "segfault",  "panic",
+        "killed", "critical", "unreachable",   "reset",   "too many",  "no space",
+};
+
+static void log_files_free(LogFileDef *f, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(f[i].path);
+                free(f[i].name);
+                free(f[i].format);
+        }
+        free(f);
+}
+
+static void log_commands_free(LogCommandDef *f, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(f[i].name);
+                free(f[i].command);
+                free(f[i].format);
+        }
+        free(f);
+}
+
+static void logs_config_default(LogsConfig *l)
+{
+        *l = (LogsConfig){
+                .enabled = true,
+                .discover = true,
+                .backfill = true,
+                .journal = true,
+                .kmsg = true,
+                .learning_ms = MSEC_PER_HOUR,
+                .shadow_mode = true,
+                .count_interval_ms = 60 * MSEC_PER_SEC,
+                .drain_depth = 4,
+                .drain_similarity = 0.4,
+                .drain_max_children = 100,
+                .drain_max_clusters = 5000,
+                .drain_builtin_masks = true,
+        };
+        l->n_keywords = ELEMENTSOF(default_keywords);
+        l->keywords = xnew(char *, l->n_keywords);
+        for (size_t i = 0; i < l->n_keywords; i++)
+                l->keywords[i] = xstrdup(default_keywords[i]);
+}
+
+static void logs_config_done(LogsConfig *l)
+{
+        log_files_free(l->files, l->n_files);
+        strv_free(l->journal_units, l->n_journal_units);
+        log_commands_free(l->commands, l->n_commands);
+        strv_free(l->keywords, l->n_keywords);
+        strv_free(l->drain_masks, l->n_drain_masks);
+}
+
 Config *config_new_default(void)
 {
         Config *c = xnew0(Config, 1);
@@ -77,6 +135,7 @@ Config *config_new_default(void)
                 for (size_t j = 0; j < s->n_match; j++)
                         s->match[j] = xstrdup(default_services[i].match[j]);
         }
+        logs_config_default(&c->logs);
         return c;
 }
 
@@ -90,6 +149,7 @@ Config *config_free(Config *c)
         free(c->watch_pids);
         strv_free(c->watch_processes, c->n_watch_processes);
         services_free(c->services, c->n_services);
+        logs_config_done(&c->logs);
         free(c);
         return NULL;
 }
@@ -457,6 +517,170 @@ static int parse_services(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *
         return 0;
 }
 
+static int parse_bool(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+{
+        const char *s = NULL;
+        bool v;
+        int r = get_scalar(ctx, n, k->path, "true or false", &s);
+        if (r < 0)
+                return r;
+        if (parse_boolean(s, &v) < 0)
+                return fail(ctx, n, k->path, "invalid boolean '%s' (expected true or false)", s);
+        *FIELD(c, k, bool) = v;
+        return 0;
+}
+
+/* A fraction in (0, 1]. */
+static int parse_fraction(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+{
+        const char *s = NULL;
+        double v;
+        int r = get_scalar(ctx, n, k->path, "a number", &s);
+        if (r < 0)
+                return r;
+        if (safe_atod(s, &v) < 0)
+                return fail(ctx, n, k->path, "invalid number '%s'", s);
+        if (!(v > 0 && v <= 1))
+                return fail(ctx, n, k->path, "%s is out of range (expected more than 0, at most 1)",
+                            s);
+        *FIELD(c, k, double) = v;
+        return 0;
+}
+
+/* Lower-cases the keyword list after parse_name_list, so matching can be case-blind. */
+static int parse_keyword_list(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+{
+        int r = parse_name_list(ctx, k, n, c);
+        if (r < 0)
+                return r;
+        char **v = *FIELD(c, k, char **);
+        for (size_t i = 0; i < *COUNT(c, k); i++)
+                for (char *p = v[i]; *p; p++)
+                        if (*p >= 'A' && *p <= 'Z')
+                                *p = (char) (*p - 'A' + 'a');
+        return 0;
+}
+
+/* Fills the named string fields of a mapping entry of a list; a scalar entry is taken as the
+ * first field. names[i] is the key of *fields[i]; required[i] says whether it must be there. */
+static int parse_entry(Ctx *ctx, yaml_node_t *n, const char *key, const char *const *names,
+                       const bool *required, char **fields, size_t n_fields)
+{
+        if (n->type == YAML_SCALAR_NODE) {
+                const char *s = NULL;
+                int r = get_scalar(ctx, n, key, "a string", &s);
+                if (r < 0)
+                        return r;
+                if (*s == '\0')
+                        return fail(ctx, n, key, "empty entry");
+                fields[0] = xstrdup(s);
+                for (size_t i = 1; i < n_fields; i++) {
+                        if (required[i])
+                                return fail(ctx, n, key, "missing '%s'", names[i]);
+                        fields[i] = xstrdup("");
+                }
+                return 0;
+        }
+        if (n->type != YAML_MAPPING_NODE)
+                return fail(ctx, n, key, "expected a mapping, got %s", node_kind(n));
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                yaml_node_t *kn = NULL, *vn = NULL;
+                const char *kname = NULL, *v = NULL;
+                int r = get_node(ctx, p->key, n, key, &kn);
+                if (r >= 0)
+                        r = get_node(ctx, p->value, n, key, &vn);
+                if (r >= 0)
+                        r = get_scalar(ctx, kn, key, "a key", &kname);
+                if (r < 0)
+                        return r;
+                size_t i = 0;
+                while (i < n_fields && strcmp(names[i], kname) != 0)
+                        i++;
+                if (i == n_fields)
+                        return fail(ctx, kn, NULL, "unknown key '%s.%s'", key, kname);
+                if (fields[i])
+                        return fail(ctx, kn, NULL, "duplicate key '%s.%s'", key, kname);
+                _cleanup_free_ char *fkey = xasprintf("%s.%s", key, kname);
+                r = get_scalar(ctx, vn, fkey, "a string", &v);
+                if (r < 0)
+                        return r;
+                if (*v == '\0' && required[i])
+                        return fail(ctx, vn, fkey, "must not be empty");
+                fields[i] = xstrdup(v);
+        }
+        for (size_t i = 0; i < n_fields; i++)
+                if (!fields[i]) {
+                        if (required[i])
+                                return fail(ctx, n, key, "missing '%s'", names[i]);
+                        fields[i] = xstrdup("");
+                }
+        return 0;
+}
+
+static int parse_log_files(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+{
+        static const char *const names[] = {"path", "name", "format"};
+        static const bool required[] = {true, false, false};
+        yaml_node_item_t *items;
+        size_t count;
+        int r = get_list(ctx, n, k->path, &items, &count);
+        if (r < 0)
+                return r;
+        LogFileDef *v = xnew0(LogFileDef, count);
+        for (size_t i = 0; r >= 0 && i < count; i++) {
+                _cleanup_free_ char *key = xasprintf("%s[%zu]", k->path, i);
+                yaml_node_t *item = NULL;
+                char *f[3] = {};
+                r = get_node(ctx, items[i], n, key, &item);
+                if (r >= 0)
+                        r = parse_entry(ctx, item, key, names, required, f, 3);
+                v[i] = (LogFileDef){f[0], f[1], f[2]};
+                if (r >= 0 && f[0][0] != '/')
+                        r = fail(ctx, item, key, "'%s' is not an absolute path", f[0]);
+        }
+        if (r < 0) {
+                log_files_free(v, count);
+                return r;
+        }
+        log_files_free(c->logs.files, c->logs.n_files);
+        c->logs.files = v;
+        c->logs.n_files = count;
+        return 0;
+}
+
+static int parse_log_commands(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+{
+        static const char *const names[] = {"command", "name", "format"};
+        static const bool required[] = {true, true, false};
+        yaml_node_item_t *items;
+        size_t count;
+        int r = get_list(ctx, n, k->path, &items, &count);
+        if (r < 0)
+                return r;
+        LogCommandDef *v = xnew0(LogCommandDef, count);
+        for (size_t i = 0; r >= 0 && i < count; i++) {
+                _cleanup_free_ char *key = xasprintf("%s[%zu]", k->path, i);
+                yaml_node_t *item = NULL;
+                char *f[3] = {};
+                r = get_node(ctx, items[i], n, key, &item);
+                if (r >= 0)
+                        r = parse_entry(ctx, item, key, names, required, f, 3);
+                v[i] = (LogCommandDef){.command = f[0], .name = f[1], .format = f[2]};
+        }
+        if (r < 0) {
+                log_commands_free(v, count);
+                return r;
+        }
+        log_commands_free(c->logs.commands, c->logs.n_commands);
+        c->logs.commands = v;
+        c->logs.n_commands = count;
+        return 0;
+}
+
+#define LOGS_FIELD(f) .offset = offsetof(Config, logs.f)
+#define LOGS_LIST(f)  .offset = offsetof(Config, logs.f), .offset_n = offsetof(Config, logs.n_##f)
+
 /* Every key of the file. Sections ("log", "collect", "store") are implied by the paths. */
 static const ConfigKey config_keys[] = {
         {.path = "data_dir", .parse = parse_path, .offset = offsetof(Config, data_dir)},
@@ -486,6 +710,47 @@ static const ConfigKey config_keys[] = {
          .min = MSEC_PER_HOUR,
          .max = 100 * 365 * MSEC_PER_DAY},
         {.path = "services", .parse = parse_services},
+        {.path = "logs.enabled", .parse = parse_bool, LOGS_FIELD(enabled)},
+        {.path = "logs.discover", .parse = parse_bool, LOGS_FIELD(discover)},
+        {.path = "logs.backfill", .parse = parse_bool, LOGS_FIELD(backfill)},
+        {.path = "logs.files", .parse = parse_log_files},
+        {.path = "logs.journal", .parse = parse_bool, LOGS_FIELD(journal)},
+        {.path = "logs.journal_units",
+         .parse = parse_name_list,
+         .max = 256,
+         LOGS_LIST(journal_units)},
+        {.path = "logs.kmsg", .parse = parse_bool, LOGS_FIELD(kmsg)},
+        {.path = "logs.commands", .parse = parse_log_commands},
+        {.path = "logs.learning_period",
+         .parse = parse_duration,
+         LOGS_FIELD(learning_ms),
+         .min = 0,
+         .max = 365 * MSEC_PER_DAY},
+        {.path = "logs.shadow_mode", .parse = parse_bool, LOGS_FIELD(shadow_mode)},
+        {.path = "logs.count_interval",
+         .parse = parse_duration,
+         LOGS_FIELD(count_interval_ms),
+         .min = MSEC_PER_SEC,
+         .max = MSEC_PER_DAY},
+        {.path = "logs.keywords", .parse = parse_keyword_list, .max = 64, LOGS_LIST(keywords)},
+        {.path = "logs.drain.depth",
+         .parse = parse_unsigned,
+         LOGS_FIELD(drain_depth),
+         .min = 3,
+         .max = 16},
+        {.path = "logs.drain.similarity", .parse = parse_fraction, LOGS_FIELD(drain_similarity)},
+        {.path = "logs.drain.max_children",
+         .parse = parse_unsigned,
+         LOGS_FIELD(drain_max_children),
+         .min = 2,
+         .max = 100000},
+        {.path = "logs.drain.max_clusters",
+         .parse = parse_unsigned,
+         LOGS_FIELD(drain_max_clusters),
+         .min = 0,
+         .max = 10000000},
+        {.path = "logs.drain.builtin_masks", .parse = parse_bool, LOGS_FIELD(drain_builtin_masks)},
+        {.path = "logs.drain.masks", .parse = parse_name_list, .max = 4096, LOGS_LIST(drain_masks)},
 };
 
 static const ConfigKey *find_key(const char *path)

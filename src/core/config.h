@@ -27,6 +27,48 @@ typedef struct ServiceDef {
         size_t n_match;
 } ServiceDef;
 
+/* A log file to read: an absolute path or a glob such as "/var/log/app/<star>.log", the source name
+ * ("" = derived from the path) and the format ("" or "auto" = detected; names in
+ * logs/logfmt.h, checked by the logs layer). */
+typedef struct LogFileDef {
+        char *path;
+        char *name;
+        char *format;
+} LogFileDef;
+
+/* A command whose output is a log ("kubectl logs deploy/api -f"), run through /bin/sh. */
+typedef struct LogCommandDef {
+        char *name;
+        char *command;
+        char *format;
+} LogCommandDef;
+
+typedef struct LogsConfig {
+        bool enabled;  /* logs.enabled: ingest logs in collect/monitor/run */
+        bool discover; /* logs.discover: find the common service logs by themselves */
+        bool backfill; /* logs.backfill: read rotated history once at first sight */
+        LogFileDef *files;
+        size_t n_files;
+        bool journal;         /* logs.journal */
+        char **journal_units; /* none: the whole journal */
+        size_t n_journal_units;
+        bool kmsg; /* logs.kmsg: the kernel ring buffer */
+        LogCommandDef *commands;
+        size_t n_commands;
+        int64_t learning_ms; /* templates first seen within this of a source's start are learned */
+        bool shadow_mode;    /* new templates are recorded only, not counted as anomalies */
+        int64_t count_interval_ms; /* width of the stored log count buckets */
+        char **keywords;           /* error keywords counted per window (lower case) */
+        size_t n_keywords;
+        unsigned drain_depth;
+        double drain_similarity;
+        unsigned drain_max_children;
+        unsigned drain_max_clusters; /* per source; 0 = unlimited */
+        bool drain_builtin_masks;
+        char **drain_masks; /* PCRE2 regexes, masked before the built-ins */
+        size_t n_drain_masks;
+} LogsConfig;
+
 typedef struct Config {
         char *path;     /* the file loaded; NULL when only defaults are in effect */
         char *data_dir; /* "" = config_default_data_dir() */
@@ -41,6 +83,7 @@ typedef struct Config {
         int64_t retention_ms;
         ServiceDef *services; /* the built-in list unless the file has "services:" */
         size_t n_services;
+        LogsConfig logs;
 } Config;
 
 Config *config_new_default(void);

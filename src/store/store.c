@@ -16,6 +16,7 @@
 #include "store/chunk.h"
 #include "store/sqlite-util.h"
 #include "store/store-log.h"
+#include "store/store-private.h"
 
 /* Schema migrations: entry i takes user_version i to i + 1, applied in one transaction.
  * Append only; never edit a released entry.
@@ -28,7 +29,10 @@
  * hourly job).
  *
  * Version 2 adds sample_log (store.h, store-log.h): one row per commit, emptied by every
- * checkpoint, so its ids restart from 1 and their order is the commit order. */
+ * checkpoint, so its ids restart from 1 and their order is the commit order.
+ *
+ * Version 3 adds the log tables of logdb.h: sources with their cursors, mined templates,
+ * and log events (new templates). */
 static const char *const migrations[] = {
         "CREATE TABLE meta (\n"
         "        key TEXT PRIMARY KEY NOT NULL,\n"
@@ -58,6 +62,42 @@ static const char *const migrations[] = {
         "        id INTEGER PRIMARY KEY,\n"
         "        data BLOB NOT NULL\n"
         ");\n",
+        "CREATE TABLE log_source (\n"
+        "        name TEXT PRIMARY KEY NOT NULL,\n"
+        "        kind TEXT NOT NULL,\n"
+        "        target TEXT NOT NULL,\n"
+        "        cursor TEXT NOT NULL,\n"
+        "        first_seen INTEGER NOT NULL,\n"
+        "        updated INTEGER NOT NULL,\n"
+        "        lines INTEGER NOT NULL,\n"
+        "        bytes INTEGER NOT NULL,\n"
+        "        error TEXT,\n"
+        "        note TEXT\n"
+        ") WITHOUT ROWID;\n"
+        "CREATE TABLE log_template (\n"
+        "        source TEXT NOT NULL,\n"
+        "        id INTEGER NOT NULL,\n"
+        "        template TEXT NOT NULL,\n"
+        "        count INTEGER NOT NULL,\n"
+        "        first_seen INTEGER NOT NULL,\n"
+        "        last_seen INTEGER NOT NULL,\n"
+        "        severity INTEGER NOT NULL,\n"
+        "        sample TEXT NOT NULL,\n"
+        "        params TEXT NOT NULL,\n"
+        "        PRIMARY KEY (source, id)\n"
+        ") WITHOUT ROWID;\n"
+        "CREATE TABLE log_event (\n"
+        "        id INTEGER PRIMARY KEY,\n"
+        "        ts INTEGER NOT NULL,\n"
+        "        kind TEXT NOT NULL,\n"
+        "        source TEXT NOT NULL,\n"
+        "        template_id INTEGER NOT NULL,\n"
+        "        template TEXT NOT NULL,\n"
+        "        sample TEXT NOT NULL,\n"
+        "        severity INTEGER NOT NULL,\n"
+        "        shadow INTEGER NOT NULL\n"
+        ");\n"
+        "CREATE INDEX log_event_ts ON log_event (ts);\n",
 };
 #define SCHEMA_VERSION ((int) ELEMENTSOF(migrations))
 
@@ -150,6 +190,14 @@ struct Store {
          * commit must be a checkpoint. */
         StoreLogWriter log;
         bool log_overflow;
+        /* store_begin() opened a transaction that the next store_commit() ends. */
+        bool in_tx;
+        /* Statements of the layer's other modules (store-private.h), by SQL text pointer. */
+        struct {
+                const char *sql;
+                sqlite3_stmt *st;
+        } cached[32];
+        size_t n_cached;
         uint64_t log_rows; /* in sample_log, as far as this connection wrote or replayed */
         uint64_t log_bytes;
         uint64_t log_replayed;
@@ -197,6 +245,8 @@ Store *store_free(Store *s)
                 return NULL;
         for (size_t i = 0; i < _STMT_MAX; i++)
                 (void) sqlite3_finalize(s->stmt[i]);
+        for (size_t i = 0; i < s->n_cached; i++)
+                (void) sqlite3_finalize(s->cached[i].st);
         /* The last connection checkpoints and removes the WAL on close. */
         (void) sqlite3_close_v2(s->db);
         for (size_t i = 0; i < s->n_series; i++)
@@ -643,6 +693,10 @@ static int series_get_slow(Store *s, const char *name, const char *const *labels
                 *ret_id = found->id;
                 return 0;
         }
+        /* A new series is written at once and memory trusts it; a rollback of the caller's
+         * transaction would leave memory wrong, so get series before store_begin(). */
+        if (s->in_tx)
+                return set_error(s, -EBUSY, "series '%s' added inside a transaction", canonical);
 
         r = exec(s, "BEGIN IMMEDIATE", "adding a series");
         if (r < 0)
@@ -1128,18 +1182,27 @@ static int commit(Store *s, bool force)
         }
         if (force)
                 checkpoint = dirty || closed || s->log_rows > 0;
-        else {
-                if (!closed && s->log.count == 0 && !s->log_overflow)
-                        return 0; /* replayed samples alone wait for the next checkpoint */
+        else if (!closed && s->log.count == 0 && !s->log_overflow)
+                checkpoint = false; /* replayed samples alone wait for the next checkpoint */
+        else
                 checkpoint = s->log_overflow || s->log_rows + 1 >= s->opt.log_checkpoint_commits ||
                              s->log_bytes + s->log.len > STORE_LOG_MAX_BYTES;
-        }
-        if (!checkpoint && !closed && s->log.count == 0)
-                return 0;
-
-        r = exec(s, "BEGIN IMMEDIATE", "committing samples");
-        if (r < 0)
+        if (!checkpoint && !closed && s->log.count == 0) {
+                if (!s->in_tx)
+                        return 0;
+                s->in_tx = false; /* only the caller's rows (store_begin()) to commit */
+                r = exec(s, "COMMIT", "committing");
+                if (r < 0)
+                        rollback(s);
                 return r;
+        }
+
+        if (!s->in_tx) {
+                r = exec(s, "BEGIN IMMEDIATE", "committing samples");
+                if (r < 0)
+                        return r;
+        }
+        s->in_tx = false;
         if (checkpoint) {
                 /* First, so that the chunk rows below reuse the pages it frees. */
                 r = step_done(s, stmt(s, STMT_LOG_CLEAR), "committing samples");
@@ -1199,6 +1262,63 @@ static int commit(Store *s, bool force)
 out_rollback:
         rollback(s);
         return r;
+}
+
+int store_sql_error(Store *s, int rc, const char *what)
+{
+        return sql_error(s, rc, what);
+}
+
+int store_prepare_cached(Store *s, const char *sql, sqlite3_stmt **ret)
+{
+        assert(s && sql && ret);
+        for (size_t i = 0; i < s->n_cached; i++)
+                if (s->cached[i].sql == sql) {
+                        (void) sqlite3_reset(s->cached[i].st);
+                        (void) sqlite3_clear_bindings(s->cached[i].st);
+                        *ret = s->cached[i].st;
+                        return 0;
+                }
+        assert(s->n_cached < ELEMENTSOF(s->cached));
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(s, rc, "preparing a statement");
+        s->cached[s->n_cached].sql = sql;
+        s->cached[s->n_cached++].st = st;
+        *ret = st;
+        return 0;
+}
+
+int store_begin(Store *s)
+{
+        assert(s);
+        if (s->in_tx)
+                return set_error(s, -EBUSY, "a transaction is already open on '%s'", s->path);
+        int r = exec(s, "BEGIN IMMEDIATE", "starting a transaction");
+        if (r < 0)
+                return r;
+        s->in_tx = true;
+        return 0;
+}
+
+void store_rollback(Store *s)
+{
+        assert(s);
+        s->in_tx = false;
+        rollback(s);
+}
+
+bool store_in_transaction(const Store *s)
+{
+        assert(s);
+        return s->in_tx;
+}
+
+sqlite3 *store_sqlite(Store *s)
+{
+        assert(s);
+        return s->db;
 }
 
 int store_commit(Store *s)

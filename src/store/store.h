@@ -147,6 +147,14 @@ int store_append(Store *s, int64_t series_id, int64_t ts_ms, double v);
  * and the log emptied. On failure nothing is lost: the samples stay in memory and the next
  * commit retries. */
 int store_commit(Store *s);
+/* Opens a write transaction that the next store_commit() ends (or store_rollback()), so
+ * that rows other modules write meanwhile through store_sqlite() (logdb.h: log cursors and
+ * templates) become durable atomically with the samples. New series must be got before it
+ * (store_series_get() fails with -EBUSY inside). -EBUSY if one is open already. */
+int store_begin(Store *s);
+void store_rollback(Store *s);
+bool store_in_transaction(const Store *s);
+
 /* Samples with from_ms <= ts <= to_ms in time order, including uncommitted ones; *ret is
  * the caller's (free()), NULL when *ret_n is 0. */
 int store_query(Store *s, int64_t series_id, int64_t from_ms, int64_t to_ms, StoreSample **ret,

@@ -1,0 +1,82 @@
+/* Drain: online log template mining (He, Zhu, Zheng, Lyu, "Drain: An Online Log Parsing
+ * Approach with Fixed Depth Tree", ICWS 2017), in the form of logpai/logparser's Drain and
+ * Drain3.
+ *
+ * A message is masked (user regexes, then the built-in maskers), split on whitespace into
+ * tokens, and routed down a fixed-depth prefix tree: the first layer is the token count, the
+ * next depth - 2 layers are the leading tokens (a token with a digit goes to the "<*>" child,
+ * and a node with max_children children sends new tokens to "<*>" too). The leaf holds
+ * clusters; the message joins the most similar one (share of equal tokens, a "<*>" template
+ * token counting as equal) if that similarity reaches the threshold, turning differing
+ * positions of the template into "<*>"; otherwise it starts a new cluster.
+ *
+ * Memory is bounded by the clusters (and max_clusters, if set), never by the lines mined.
+ * Not thread-safe; one Drain per source. Input is untrusted: any bytes, any length. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/macro.h"
+
+#define DRAIN_DEPTH_DEFAULT        4u
+#define DRAIN_SIMILARITY_DEFAULT   0.4
+#define DRAIN_MAX_CHILDREN_DEFAULT 100u
+/* Tokens past this many are mined as one last token (bounds the work per line). */
+#define DRAIN_MAX_TOKENS 512u
+#define DRAIN_PARAM      "<*>"
+
+typedef struct DrainOptions {
+        unsigned depth;           /* counting the root and the token-count layer; >= 3 */
+        double similarity;        /* (0, 1] */
+        unsigned max_children;    /* >= 2 */
+        unsigned max_clusters;    /* 0: unlimited; else the least recently matched is evicted */
+        bool no_builtin_masks;    /* true: only the regexes below are masked */
+        const char *const *masks; /* PCRE2 patterns, applied in order before the built-ins */
+        size_t n_masks;
+} DrainOptions;
+
+/* The defaults above, the built-in masks on, no regexes. */
+void drain_options_init(DrainOptions *o);
+
+typedef enum DrainChange {
+        DRAIN_CHANGE_NONE,     /* joined a cluster, template unchanged */
+        DRAIN_CHANGE_CREATED,  /* a new cluster */
+        DRAIN_CHANGE_TEMPLATE, /* joined a cluster whose template gained a "<*>" */
+        _DRAIN_CHANGE_MAX,
+} DrainChange;
+
+typedef struct Drain Drain;
+
+typedef struct DrainCluster {
+        uint32_t id;          /* 1, 2, ... in creation order (or as restored) */
+        const char *template; /* tokens joined by single spaces; borrowed until the next add */
+        uint64_t count;
+} DrainCluster;
+
+/* Compiles the masks (PCRE2, JIT when available). -EINVAL with *reterr_msg naming the
+ * pattern and the offset of its error, or an option out of range. */
+int drain_new(const DrainOptions *opt, Drain **ret, char **reterr_msg);
+Drain *drain_free(Drain *d);
+DEFINE_FREEP(Drain, drain_free)
+
+/* Mines one message (len bytes, no newline needed; NUL bytes are ordinary bytes). Returns
+ * the cluster and what changed. The params of the message, the texts of the original line
+ * that stand where the template (or a mask) has "<*>", in order, are put in *ret_params
+ * (borrowed until the next call) when ret_params is not NULL. */
+int drain_add(Drain *d, const char *msg, size_t len, DrainChange *ret_change,
+              DrainCluster *ret_cluster, const char *const **ret_params, size_t *ret_n_params);
+/* Like drain_add() but read-only: the cluster the message would join, 0 if none. */
+int drain_match(Drain *d, const char *msg, size_t len, DrainCluster *ret_cluster);
+
+/* Re-creates a cluster from a stored template (a restart): the template's "<*>" tokens
+ * route through the "<*>" children. -EEXIST if the id is taken. Ids handed out later start
+ * after the largest id seen. */
+int drain_restore(Drain *d, uint32_t id, const char *template, uint64_t count);
+
+/* false if there is no such cluster (or it was evicted). */
+bool drain_get(Drain *d, uint32_t id, DrainCluster *ret);
+size_t drain_n_clusters(const Drain *d);
+/* Calls fn for every cluster in id order; stops at and returns the first negative return. */
+int drain_foreach(Drain *d, int (*fn)(void *userdata, const DrainCluster *c), void *userdata);
