@@ -46,6 +46,9 @@ struct Agent {
         int64_t cycle_ts_ms;
         uint64_t cycle_samples;
         AgentStats stats;
+
+        LogIngest *logs;
+        char *logs_error; /* the last flush failure logged */
 };
 
 static void store_failed(Agent *a, int r, const char *msg)
@@ -327,10 +330,18 @@ int agent_new(const Config *cfg, const char *db_path, const char *proc_root, con
         return 0;
 }
 
+static void logs_flush(Agent *a, int64_t now_ms, bool final);
+
 Agent *agent_free(Agent *a)
 {
         if (!a)
                 return NULL;
+        if (a->logs) {
+                /* The open buckets too: what was read is counted, and the cursors saved. */
+                logs_flush(a, time_now_ms(), true);
+                a->logs = log_ingest_free(a->logs);
+        }
+        free(a->logs_error);
         if (a->store) {
                 int r = store_commit(a->store);
                 if (r < 0)
@@ -473,6 +484,92 @@ static int64_t cycle_timestamp(Agent *a, int64_t now_ms)
         return off <= a->grid_ms / 10 ? ts : now_ms;
 }
 
+/* Reading budget of a cycle: a first run over big rotated history reads in slices, so a
+ * monitor stays responsive; `aiops collect` calls agent_logs_poll() until it is done. */
+#define LOGS_CYCLE_BUDGET_NS (INT64_C(500) * 1000 * 1000)
+#define LOGS_POLL_SLICE      20000u
+
+static void logs_report_errors(Agent *a)
+{
+        const LogSource *failed[16];
+        size_t n;
+
+        while ((n = log_ingest_take_errors(a->logs, failed, ELEMENTSOF(failed))) > 0)
+                for (size_t i = 0; i < n; i++)
+                        log_warning("log source '%s' (%s): %s", failed[i]->name, failed[i]->target,
+                                    failed[i]->error);
+}
+
+int agent_logs_poll(Agent *a, int64_t now_ms, size_t max_lines)
+{
+        if (!a->logs)
+                return 0;
+        int r = log_ingest_poll(a->logs, now_ms, max_lines);
+        logs_report_errors(a);
+        return r;
+}
+
+static void logs_flush(Agent *a, int64_t now_ms, bool final)
+{
+        log_ingest_set_store(a->logs, a->store);
+        int r = log_ingest_flush(a->logs, now_ms, final);
+        if (r < 0) {
+                const char *msg = a->store ? store_last_error(a->store) : "no store";
+                if (!a->logs_error || strcmp(a->logs_error, msg) != 0) {
+                        log_warning("cannot store log counts and templates, keeping them for the "
+                                    "next cycle: %s",
+                                    msg);
+                        free(a->logs_error);
+                        a->logs_error = xstrdup(msg);
+                }
+        } else if (a->logs_error && a->store) {
+                log_notice("log counts and templates are stored again");
+                free(a->logs_error);
+                a->logs_error = NULL;
+        }
+}
+
+void agent_logs_flush(Agent *a, int64_t now_ms, bool final)
+{
+        if (a->logs)
+                logs_flush(a, now_ms, final);
+}
+
+static void logs_cycle(Agent *a, int64_t now_ms)
+{
+        if (!a->logs)
+                return;
+        int64_t t0 = time_mono_ns();
+        while (agent_logs_poll(a, now_ms, LOGS_POLL_SLICE) > 0 &&
+               time_mono_ns() - t0 < LOGS_CYCLE_BUDGET_NS)
+                ;
+        logs_flush(a, now_ms, false);
+}
+
+int agent_enable_logs(Agent *a, int64_t now_ms)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        if (a->logs || !a->config->logs.enabled)
+                return 0;
+        int r = log_ingest_new(&a->config->logs, a->store, &a->logs, &msg);
+        if (r < 0)
+                return log_error_errno(r, "%s", msg ? msg : "cannot set up log ingestion");
+        log_ingest_set_store(a->logs, a->store); /* even if NULL for now: keep, never drop */
+        r = log_ingest_add_configured(a->logs, now_ms, &msg);
+        if (r < 0)
+                return log_error_errno(r, "%s", msg ? msg : "cannot set up the log sources");
+        if (msg)
+                log_notice("logs: %s", msg);
+        logs_report_errors(a);
+        return (int) log_ingest_n_sources(a->logs);
+}
+
+LogIngest *agent_logs(Agent *a)
+{
+        return a->logs;
+}
+
 int agent_cycle(Agent *a, int64_t now_ms)
 {
         int64_t cpu0 = thread_cpu_ns(), wall0 = time_mono_ns();
@@ -501,6 +598,7 @@ int agent_cycle(Agent *a, int64_t now_ms)
                       (double) a->stats.last_cycle_wall_ns / 1e9);
         }
         commit(a);
+        logs_cycle(a, now_ms);
         housekeeping(a, now_ms);
 
         a->stats.cycles++;

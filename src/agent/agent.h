@@ -18,6 +18,7 @@
 #include "collect/services.h"
 #include "core/config.h"
 #include "core/macro.h"
+#include "logs/ingest.h"
 #include "store/store.h"
 
 typedef struct Agent Agent;
@@ -69,3 +70,16 @@ const ServiceStatus *agent_services(const Agent *a, size_t *ret_n);
 /* The real store, or NULL while it is unavailable. */
 Store *agent_store(Agent *a);
 void agent_stats(const Agent *a, AgentStats *ret);
+
+/* Starts ingesting the logs of the configuration (logs.enabled): each cycle then reads them,
+ * and stores their counts, templates, events and cursors after the metrics. Sources that
+ * cannot be read are logged once and skipped. Returns the number of sources. */
+int agent_enable_logs(Agent *a, int64_t now_ms);
+/* NULL unless agent_enable_logs() ran. */
+LogIngest *agent_logs(Agent *a);
+/* Reads the lines that are there now (the monitor calls this when a source's fd wakes up),
+ * at most max_lines per source. */
+int agent_logs_poll(Agent *a, int64_t now_ms, size_t max_lines);
+/* Stores what the logs gave so far (final: the open count buckets too), logging a failure
+ * once. agent_free() does a final flush by itself. */
+void agent_logs_flush(Agent *a, int64_t now_ms, bool final);

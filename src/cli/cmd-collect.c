@@ -1,9 +1,12 @@
 /* aiops collect [--count N] [--interval D]
  * aiops collect processes --duration D [--interval D] [--sort cpu|mem|io] [--top N] */
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "cli/cli.h"
@@ -17,15 +20,19 @@
 
 static void help_collect(void)
 {
-        printf("Usage: aiops collect [--count N] [--interval DURATION] [--json]\n"
+        printf("Usage: aiops collect [--count N] [--interval DURATION] [--no-logs] [--json]\n"
                "       aiops collect processes --duration DURATION [--interval DURATION]\n"
                "                               [--sort cpu|mem|io] [--top N] [--json|--csv]\n\n"
                "Collects host, process and key-service metrics N times, INTERVAL apart, stores\n"
                "them in the data directory and prints a one-screen summary of the last cycle.\n"
                "Rates and CPU percentages need two readings: a first, unstored reading is taken\n"
                "one INTERVAL before the first stored cycle.\n\n"
+               "Logs (logs.* in the configuration) are read too: new lines since the last run,\n"
+               "mined into templates, counted and stored; the first run also reads the rotated\n"
+               "history once.\n\n"
                "  -n, --count N          cycles to store (default 1)\n"
-               "  -i, --interval D       time between cycles (default 1s; 500ms, 10s, 1m ...)\n\n"
+               "  -i, --interval D       time between cycles (default 1s; 500ms, 10s, 1m ...)\n"
+               "      --no-logs          metrics only\n\n"
                "'collect processes' samples the process table for DURATION and prints per-process\n"
                "averages and peaks (nothing is stored):\n"
                "  -d, --duration D       how long to sample (default 60s)\n"
@@ -66,6 +73,28 @@ static int collect_cycles(Agent *a, unsigned count, int64_t interval_ms, const c
         return 0;
 }
 
+/* Reads every log line that is there now (after the cycles, which read in slices), with a
+ * line count on a terminal, then stores the counts, templates and cursors. */
+static void read_logs(Agent *a)
+{
+        LogIngest *logs = agent_logs(a);
+        LogIngestStats st;
+        bool tty = isatty(STDERR_FILENO);
+
+        if (!logs)
+                return;
+        while (agent_logs_poll(a, time_now_ms(), 100000) > 0) {
+                log_ingest_stats(logs, &st);
+                if (tty)
+                        fprintf(stderr, "\rreading logs: %" PRIu64 " lines", st.lines);
+                /* store as we go: memory stays bounded however much history there is */
+                agent_logs_flush(a, time_now_ms(), false);
+        }
+        if (tty)
+                fputs("\r\033[K", stderr);
+        agent_logs_flush(a, time_now_ms(), true);
+}
+
 static int collect_processes(CliContext *ctx, int argc, char **argv);
 
 int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCommand *cmd)
@@ -73,10 +102,12 @@ int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCom
         static const struct option options[] = {
                 {"count", required_argument, NULL, 'n'},
                 {"interval", required_argument, NULL, 'i'},
+                {"no-logs", no_argument, NULL, CLI_OPT_FIRST_COMMAND_OPTION},
                 CLI_COMMON_LONG_OPTIONS,
                 {},
         };
         _cleanup_free_ char *usage = xasprintf("%s ", cmd->name);
+        bool logs = true;
         unsigned count = cmd->default_count;
         int64_t interval_ms = 1000;
         int opt;
@@ -97,6 +128,9 @@ int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCom
                         if (cli_parse_duration("--interval", optarg, 100, &interval_ms) < 0)
                                 return EXIT_UNKNOWN;
                         break;
+                case CLI_OPT_FIRST_COMMAND_OPTION:
+                        logs = false;
+                        break;
                 default:
                         return cli_usage_error(ctx, usage, "invalid option");
                 }
@@ -114,8 +148,11 @@ int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCom
         _cleanup_(agent_freep) Agent *a = NULL;
         if (agent_new(ctx->config, db_path, "/proc", "/sys", 0, &a) < 0)
                 return EXIT_UNKNOWN;
+        if (logs && agent_enable_logs(a, time_now_ms()) < 0)
+                return EXIT_UNKNOWN;
         if (collect_cycles(a, count, interval_ms, "collecting") < 0)
                 return EXIT_UNKNOWN;
+        read_logs(a);
 
         AgentStats st;
         agent_stats(a, &st);

@@ -1,7 +1,9 @@
 /* aiops monitor [--interval D] */
 #include <inttypes.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -13,21 +15,71 @@
 
 static void help(void)
 {
-        printf("Usage: aiops monitor [--interval DURATION]\n\n"
+        printf("Usage: aiops monitor [--interval DURATION] [--no-logs]\n\n"
                "Runs the agent: collects host, process and service metrics for ever on a fixed\n"
                "schedule aligned to the wall clock (every 30s by default: :00 and :30), commits\n"
                "each cycle to the store and stops cleanly on SIGINT or SIGTERM. SIGHUP logs a\n"
                "status line. If the store cannot be written (disk full, read-only, corrupt file)\n"
                "it keeps collecting in memory, says so once, and retries.\n"
+               "Logs are read as lines arrive (inotify, journal, /dev/kmsg), mined and counted;\n"
+               "each cycle stores their counts, templates and cursors (see 'aiops logs').\n"
                "On a terminal it prints one line per cycle.\n\n"
+               "      --no-logs      metrics only\n"
                "  -i, --interval D   time between cycles (default: collect.interval of the\n"
                "                     configuration, 30s)\n");
 }
 
-typedef struct Monitor {
+typedef struct Monitor Monitor;
+
+/* A log source's fd in the loop. */
+typedef struct LogWatch {
+        Monitor *m;
+        LoopSource *ls;
+} LogWatch;
+
+struct Monitor {
         Agent *agent;
         bool tty;
-} Monitor;
+        LogWatch *watches;
+        size_t n_watches;
+};
+
+/* New lines are read as they come (inotify, the journal's and kmsg's fds, pipes) and
+ * counted; the cycle stores them. */
+static int on_logs(Loop *l, int fd, uint32_t revents, void *userdata)
+{
+        LogWatch *w = userdata;
+
+        (void) fd;
+        (void) agent_logs_poll(w->m->agent, time_now_ms(), 20000);
+        if (revents & (EPOLLHUP | EPOLLERR)) {
+                /* a command that exited: nothing more will come from it */
+                loop_remove(l, w->ls);
+                w->ls = NULL;
+        }
+        return 0;
+}
+
+static void watch_logs(Monitor *m, Loop *l)
+{
+        LogIngest *logs = agent_logs(m->agent);
+        int fds[256];
+
+        if (!logs)
+                return;
+        size_t n = log_ingest_fds(logs, fds, ELEMENTSOF(fds));
+        m->watches = xnew0(LogWatch, MAX(n, (size_t) 1));
+        for (size_t i = 0; i < n; i++) {
+                LogWatch *w = &m->watches[m->n_watches];
+                w->m = m;
+                int r = loop_add_io(l, fds[i], EPOLLIN, on_logs, w, &w->ls);
+                if (r < 0)
+                        log_warning_errno(r, "cannot watch a log source, reading it every cycle "
+                                             "instead: %m");
+                else
+                        m->n_watches++;
+        }
+}
 
 static void status_line(Monitor *m, FILE *f)
 {
@@ -80,10 +132,12 @@ int cmd_monitor(CliContext *ctx, int argc, char **argv)
 {
         static const struct option options[] = {
                 {"interval", required_argument, NULL, 'i'},
+                {"no-logs", no_argument, NULL, CLI_OPT_FIRST_COMMAND_OPTION},
                 CLI_COMMON_LONG_OPTIONS,
                 {},
         };
         const char *interval_arg = NULL;
+        bool logs = true;
         int64_t interval_ms = 0;
         int opt;
 
@@ -98,6 +152,9 @@ int cmd_monitor(CliContext *ctx, int argc, char **argv)
                         interval_arg = optarg;
                         if (cli_parse_duration("--interval", optarg, 100, &interval_ms) < 0)
                                 return EXIT_UNKNOWN;
+                        break;
+                case CLI_OPT_FIRST_COMMAND_OPTION:
+                        logs = false;
                         break;
                 default:
                         return cli_usage_error(ctx, "monitor ", "invalid option");
@@ -120,6 +177,8 @@ int cmd_monitor(CliContext *ctx, int argc, char **argv)
         if (agent_new(ctx->config, db_path, "/proc", "/sys", AGENT_STORE_MAY_FAIL, &a) < 0)
                 return EXIT_UNKNOWN;
         m.agent = a;
+        if (logs && agent_enable_logs(a, time_now_ms()) < 0)
+                return EXIT_UNKNOWN;
         Loop *l = NULL;
         int r = loop_new(&l);
         if (r < 0) {
@@ -135,6 +194,7 @@ int cmd_monitor(CliContext *ctx, int argc, char **argv)
                 return EXIT_UNKNOWN;
         }
         loop_set_signal_handler(l, on_signal, &m);
+        watch_logs(&m, l);
 
         char b[32];
         log_info("monitoring every %s, storing in '%s'",
@@ -146,6 +206,7 @@ int cmd_monitor(CliContext *ctx, int argc, char **argv)
         int signo = 0;
         r = loop_run(l, &signo);
         loop_free(l);
+        free(m.watches);
         if (r < 0) {
                 log_error_errno(r, "event loop failed: %m");
                 return EXIT_UNKNOWN;

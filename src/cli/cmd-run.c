@@ -7,18 +7,19 @@
 
 static void help(void)
 {
-        printf("Usage: aiops run [--count N] [--interval DURATION] [--json]\n\n"
-               "The main job, once: collects a short window (30 cycles, 1s apart), stores it and\n"
-               "prints the report. As the later stages land it becomes the whole pipeline:\n"
+        printf("Usage: aiops run [--count N] [--interval DURATION] [--no-logs] [--json]\n\n"
+               "The main job, once: collects a short window (30 cycles, 1s apart) and the logs\n"
+               "(new lines since the last run, mined into templates), stores them and prints\n"
+               "the report. As the later stages land it becomes the whole pipeline:\n"
                "collect -> ingest logs -> detect anomalies -> learn patterns -> generate and run\n"
                "scanners.\n\n"
                "  -n, --count N        cycles (default 30)\n"
-               "  -i, --interval D     time between cycles (default 1s)\n");
+               "  -i, --interval D     time between cycles (default 1s)\n"
+               "      --no-logs        metrics only\n");
 }
 
 /* What later stages will add to this report, said plainly rather than faked. */
 static const char *const later[][2] = {
-        {"logs", "log ingestion and template mining: not yet available"},
         {"detect", "anomaly detection: not yet available"},
         {"patterns", "pattern learning: not yet available"},
         {"scanners", "scanner generation and scans: not yet available"},

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/table.h"
 #include "core/time-util.h"
+#include "store/logdb.h"
 #include "store/store.h"
 
 static void help(void)
@@ -55,10 +56,29 @@ int cmd_status(CliContext *ctx, int argc, char **argv)
         int64_t now = time_now_ms();
         char b1[32], b2[32], b3[32];
 
+        /* The logs: sources, failing ones, templates, new patterns of the last day. */
+        LogSourceRow *srcs = NULL;
+        LogTemplateRow *tpls = NULL;
+        LogEventRow *evs = NULL;
+        size_t n_srcs = 0, n_tpls = 0, n_evs = 0, n_failing = 0;
+        if (logdb_source_list(s, &srcs, &n_srcs) < 0 ||
+            logdb_template_list(s, NULL, 0, &tpls, &n_tpls) < 0 ||
+            logdb_event_list(s, now - MSEC_PER_DAY, "new_template", &evs, &n_evs) < 0) {
+                log_error("cannot read the log tables of '%s': %s", db_path, store_last_error(s));
+                logdb_source_rows_free(srcs, n_srcs);
+                logdb_template_rows_free(tpls, n_tpls);
+                return EXIT_UNKNOWN;
+        }
+        for (size_t i = 0; i < n_srcs; i++)
+                n_failing += srcs[i].error != NULL;
+        logdb_source_rows_free(srcs, n_srcs);
+        logdb_template_rows_free(tpls, n_tpls);
+        logdb_event_rows_free(evs, n_evs);
+
         if (ctx->format == OUTPUT_JSON) {
                 json_t *j = json_pack(
                         "{s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o},s:{s:o,s:I},"
-                        "s:{s:I,s:I},s:{s:n,s:n,s:n,s:n}}",
+                        "s:{s:I,s:I},s:{s:I,s:I,s:I,s:I},s:{s:n,s:n,s:n,s:n}}",
                         "data_dir", json_string_lossy(ctx->data_dir), "database",
                         json_string_lossy(db_path), "config", json_str_or_null(ctx->config->path),
                         "store", "file_bytes", (json_int_t) st.file_bytes, "db_bytes",
@@ -72,8 +92,10 @@ int cmd_status(CliContext *ctx, int argc, char **argv)
                         "collection", "last", last_ms ? json_time_rfc3339(last_ms) : json_null(),
                         "interval_ms", (json_int_t) ctx->config->collect_interval_ms, "retention",
                         "raw_ms", (json_int_t) ctx->config->retention_ms, "top_processes",
-                        (json_int_t) ctx->config->top_processes, "later_stages", "anomalies",
-                        "patterns", "scanners", "alerts");
+                        (json_int_t) ctx->config->top_processes, "logs", "sources",
+                        (json_int_t) n_srcs, "sources_failing", (json_int_t) n_failing, "templates",
+                        (json_int_t) n_tpls, "new_patterns_24h", (json_int_t) n_evs, "later_stages",
+                        "anomalies", "patterns", "scanners", "alerts");
                 r = json_print(j, stdout);
                 json_decref(j);
                 return r < 0 ? EXIT_UNKNOWN : EXIT_OK;
@@ -106,6 +128,14 @@ int cmd_status(CliContext *ctx, int argc, char **argv)
                 panel_add(p, "last", "never");
         panel_add(p, "interval", "%s (aiops monitor)",
                   time_format_duration(ctx->config->collect_interval_ms, b1, sizeof(b1)));
+        panel_add_section(p, "logs");
+        if (n_srcs == 0)
+                panel_add(p, "sources", "none read yet");
+        else
+                panel_add(p, "sources", "%zu (%zu failing: 'aiops logs sources')", n_srcs,
+                          n_failing);
+        panel_add(p, "templates", "%zu ('aiops logs templates')", n_tpls);
+        panel_add(p, "new patterns", "%zu in the last 24h ('aiops logs patterns --new')", n_evs);
         panel_add_section(p, "analysis");
         panel_add(p, "anomalies",
                   "not yet available (anomaly detection lands with 'aiops detect')");

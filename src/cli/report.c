@@ -22,6 +22,30 @@ static json_t *jnum(double v)
         return json_double_or_null(v);
 }
 
+static json_t *logs_json(LogIngest *logs)
+{
+        LogIngestStats ls;
+        json_t *sources = json_array();
+
+        log_ingest_stats(logs, &ls);
+        for (size_t i = 0; i < log_ingest_n_sources(logs); i++) {
+                LogIngestSourceInfo si;
+                log_ingest_source_info(logs, i, &si);
+                (void) json_array_append_new(
+                        sources, json_pack("{s:o,s:s,s:o,s:s,s:I,s:I,s:o}", "name",
+                                           json_string_lossy(si.source->name), "kind",
+                                           log_source_kind_to_string(si.source->ops->kind),
+                                           "target", json_string_lossy(si.source->target), "format",
+                                           logfmt_to_string(si.format), "lines",
+                                           (json_int_t) si.source->lines, "templates",
+                                           (json_int_t) si.templates, "error",
+                                           json_str_or_null(si.source->error)));
+        }
+        return json_pack("{s:I,s:I,s:I,s:I,s:o}", "lines", (json_int_t) ls.lines, "bytes",
+                         (json_int_t) ls.bytes, "templates", (json_int_t) ls.templates,
+                         "new_templates", (json_int_t) ls.new_templates, "sources", sources);
+}
+
 json_t *report_collection_json(Agent *a, const char *db_path)
 {
         const HostSample *h = agent_host(a);
@@ -136,6 +160,8 @@ json_t *report_collection_json(Agent *a, const char *db_path)
                                       "samples_in_memory", (json_int_t) st.samples_in_memory,
                                       "last_cycle_cpu_ms", (double) st.last_cycle_cpu_ns / 1e6,
                                       "last_cycle_wall_ms", (double) st.last_cycle_wall_ns / 1e6));
+        if (agent_logs(a))
+                json_object_set_new(root, "logs", logs_json(agent_logs(a)));
         return root;
 }
 
@@ -236,6 +262,25 @@ void report_collection_print(Agent *a, const char *db_path, FILE *f)
         }
         if (!any)
                 panel_add(p, "", "none of the %zu known services is running", n_services);
+
+        LogIngest *logs = agent_logs(a);
+        if (logs) {
+                LogIngestStats ls;
+                log_ingest_stats(logs, &ls);
+                panel_add_section(p, "logs");
+                panel_add(p, "read", "%" PRIu64 " lines (%s) from %zu sources", ls.lines,
+                          bytes((double) ls.bytes, b1, sizeof(b1)), ls.sources);
+                panel_add(p, "templates", "%" PRIu64 ", %" PRIu64 " new this run", ls.templates,
+                          ls.new_templates);
+                for (size_t i = 0; i < log_ingest_n_sources(logs); i++) {
+                        LogIngestSourceInfo si;
+                        log_ingest_source_info(logs, i, &si);
+                        if (si.source->error)
+                                panel_add(p, si.source->name, "FAILING: %s", si.source->error);
+                }
+                if (ls.sources_failing == 0 && ls.sources > 0)
+                        panel_add(p, "sources", "all readable ('aiops logs sources' lists them)");
+        }
 
         panel_add_section(p, "store");
         panel_add(p, "database", "%s", db_path);

@@ -108,6 +108,7 @@ static void logs_config_done(LogsConfig *l)
 {
         log_files_free(l->files, l->n_files);
         strv_free(l->journal_units, l->n_journal_units);
+        strv_free(l->journal_files, l->n_journal_files);
         log_commands_free(l->commands, l->n_commands);
         strv_free(l->keywords, l->n_keywords);
         strv_free(l->drain_masks, l->n_drain_masks);
@@ -719,6 +720,10 @@ static const ConfigKey config_keys[] = {
          .parse = parse_name_list,
          .max = 256,
          LOGS_LIST(journal_units)},
+        {.path = "logs.journal_files",
+         .parse = parse_name_list,
+         .max = 4096,
+         LOGS_LIST(journal_files)},
         {.path = "logs.kmsg", .parse = parse_bool, LOGS_FIELD(kmsg)},
         {.path = "logs.commands", .parse = parse_log_commands},
         {.path = "logs.learning_period",

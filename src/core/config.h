@@ -52,6 +52,8 @@ typedef struct LogsConfig {
         bool journal;         /* logs.journal */
         char **journal_units; /* none: the whole journal */
         size_t n_journal_units;
+        char **journal_files; /* journal files to read instead of the system journal */
+        size_t n_journal_files;
         bool kmsg; /* logs.kmsg: the kernel ring buffer */
         LogCommandDef *commands;
         size_t n_commands;

@@ -4,14 +4,19 @@
  *
  * A message is masked (user regexes, then the built-in maskers), split on whitespace into
  * tokens, and routed down a fixed-depth prefix tree: the first layer is the token count, the
- * next depth - 2 layers are the leading tokens (a token with a digit goes to the "<*>" child,
- * and a node with max_children children sends new tokens to "<*>" too). The leaf holds
- * clusters; the message joins the most similar one (share of equal tokens, a "<*>" template
- * token counting as equal) if that similarity reaches the threshold, turning differing
- * positions of the template into "<*>"; otherwise it starts a new cluster.
+ * next depth - 3 layers are the leading tokens (depth counts the root, the token-count layer
+ * and the leaf layer of clusters, exactly as Drain3's and logparser's depth, so the
+ * benchmark settings carry over: depth 4 routes on 1 token, depth 6 on 3). A token with a
+ * digit goes to the "<*>" child, and a node with max_children children sends new tokens to
+ * "<*>" too. The leaf holds clusters; the message joins the most similar one (share of equal
+ * tokens, less two for each position where both hold different constant-looking words) if
+ * that similarity reaches the threshold, turning differing positions of the template into
+ * "<*>"; otherwise it starts a new cluster. drain.c says why equality is literal (a "<*>"
+ * of the template equals only a "<*>" of the message) and how the words weigh.
  *
  * Memory is bounded by the clusters (and max_clusters, if set), never by the lines mined.
- * Not thread-safe; one Drain per source. Input is untrusted: any bytes, any length. */
+ * Not thread-safe; one Drain per source. Input is untrusted: any bytes, any length. drain.c
+ * documents the masks and the remaining choices. */
 #pragma once
 
 #include <stdbool.h>
@@ -25,10 +30,12 @@
 #define DRAIN_MAX_CHILDREN_DEFAULT 100u
 /* Tokens past this many are mined as one last token (bounds the work per line). */
 #define DRAIN_MAX_TOKENS 512u
-#define DRAIN_PARAM      "<*>"
+/* Bytes of a message past this many are ignored (the sources cut lines there too). */
+#define DRAIN_MAX_LINE_BYTES (64u * 1024u)
+#define DRAIN_PARAM          "<*>"
 
 typedef struct DrainOptions {
-        unsigned depth;           /* counting the root and the token-count layer; >= 3 */
+        unsigned depth;           /* counting the root, token-count and leaf layers; 3..64 */
         double similarity;        /* (0, 1] */
         unsigned max_children;    /* >= 2 */
         unsigned max_clusters;    /* 0: unlimited; else the least recently matched is evicted */
@@ -52,6 +59,7 @@ typedef struct Drain Drain;
 typedef struct DrainCluster {
         uint32_t id;          /* 1, 2, ... in creation order (or as restored) */
         const char *template; /* tokens joined by single spaces; borrowed until the next add */
+        size_t template_len;  /* bytes (a template may hold NUL bytes of the input) */
         uint64_t count;
 } DrainCluster;
 
@@ -67,12 +75,17 @@ DEFINE_FREEP(Drain, drain_free)
  * (borrowed until the next call) when ret_params is not NULL. */
 int drain_add(Drain *d, const char *msg, size_t len, DrainChange *ret_change,
               DrainCluster *ret_cluster, const char *const **ret_params, size_t *ret_n_params);
+/* The byte lengths of the params of the last drain_add() (params may hold NUL bytes);
+ * borrowed like them. */
+const size_t *drain_param_lengths(const Drain *d);
 /* Like drain_add() but read-only: the cluster the message would join, 0 if none. */
 int drain_match(Drain *d, const char *msg, size_t len, DrainCluster *ret_cluster);
 
 /* Re-creates a cluster from a stored template (a restart): the template's "<*>" tokens
- * route through the "<*>" children. -EEXIST if the id is taken. Ids handed out later start
- * after the largest id seen. */
+ * route through the "<*>" children. The template is split like a message but not masked.
+ * -EEXIST if the id is taken, -EINVAL for id 0. Ids handed out later start after the
+ * largest id seen. A line that matched a cluster before the restart finds it again: when
+ * the exact-token path of the tree holds no match, the search also tries the "<*>" child. */
 int drain_restore(Drain *d, uint32_t id, const char *template, uint64_t count);
 
 /* false if there is no such cluster (or it was evicted). */

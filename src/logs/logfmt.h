@@ -46,7 +46,7 @@ enum {
 };
 
 typedef struct LogAccess {
-        int status;             /* 100..599 */
+        int status;             /* 100..599; 0 for "000", "-" and anything outside */
         int64_t bytes;          /* -1: "-" */
         double request_time_s;  /* NAN when the line has none ($request_time, %D/%T) */
         double upstream_time_s; /* NAN when none ($upstream_response_time; the last of a list) */
@@ -71,12 +71,14 @@ typedef struct LogRecord {
 } LogRecord;
 
 typedef struct LogParseContext {
-        int64_t now_ms;       /* for the year of RFC 3164 stamps */
+        int64_t now_ms;       /* for the year of RFC 3164 stamps; 0: the current time */
         int64_t boot_time_ms; /* wall clock at boot, for kmsg's monotonic stamps; 0: leave ts 0 */
 } LogParseContext;
 
-/* 0 and *ret filled (pointers into line), or -EBADMSG if the line is not of that format.
- * LOG_FORMAT_GENERIC always succeeds. LOG_FORMAT_AUTO is not accepted here. */
+/* 0 and *ret filled (pointers into line), or -EBADMSG if the line is not of that format
+ * (*ret untouched). LOG_FORMAT_GENERIC always succeeds. LOG_FORMAT_AUTO is not accepted here
+ * (-EINVAL). ctx may be NULL: the current time and no boot time. msg has no leading or trailing
+ * blanks. Thread-safe (the local-time offset cache is per thread). */
 int logfmt_parse(LogFormat fmt, const char *line, size_t len, const LogParseContext *ctx,
                  LogRecord *ret);
 
@@ -85,7 +87,8 @@ LogFormat logfmt_detect(const char *line, size_t len, const LogParseContext *ctx
 /* A guess from a file name alone ("/var/log/nginx/access.log" → ACCESS), AUTO if none. */
 LogFormat logfmt_from_path(const char *path);
 
-const char *logfmt_to_string(LogFormat f);   /* "nginx-error", "access", "syslog", ... */
+/* "nginx-error", "access", "syslog", ..., "auto"; NULL for anything else */
+const char *logfmt_to_string(LogFormat f);
 LogFormat logfmt_from_string(const char *s); /* and "auto"; _LOG_FORMAT_INVALID if unknown */
 const char *log_severity_to_string(int sev); /* "err", "warning", ...; "unknown" */
 /* "error"/"err"/"ERROR", "warn", "fatal", "crit", "notice", "info", "debug", ... → LOG_SEV_*;

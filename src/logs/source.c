@@ -58,7 +58,7 @@ const char *log_source_kind_to_string(LogSourceKind k)
         return k >= 0 && k < _LOG_SOURCE_KIND_MAX ? names[k] : "unknown";
 }
 
-static char *vformat(const char *fmt, va_list ap)
+_printf_(1, 0) static char *vformat(const char *fmt, va_list ap)
 {
         _cleanup_(strbuf_done) StrBuf b = {};
 

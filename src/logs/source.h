@@ -113,24 +113,37 @@ typedef struct LogTailOptions {
 } LogTailOptions;
 int log_source_new_file(const char *name, const char *path, const LogTailOptions *opt,
                         LogSource **ret);
+/* tail.c, for tests: the monotonic clock (ms) behind the 30 s a rotated-away or deleted
+ * file is still read after it last grew. */
+void log_source_file_set_clock(LogSource *s, int64_t (*now_ms)(void *userdata), void *userdata);
 
 /* journal.c: the systemd journal through sd-journal. units: NULL-terminated list of unit
- * names to match (_SYSTEMD_UNIT or UNIT with _PID=1), NULL for all. files: NULL-terminated
- * journal files to read instead of the system journal (tests, exported journals), or NULL.
- * Without a cursor it starts at the tail (new entries only), unless from_start. */
+ * names to match (_SYSTEMD_UNIT or UNIT with _PID=1), NULL for all; a name without a "."
+ * means name.service, and one with blanks, "=" or control characters is -EINVAL. files:
+ * NULL-terminated journal files to read instead of the system journal (tests, exported
+ * journals), or NULL. Without a cursor it starts at the tail (new entries only), unless
+ * from_start; at the tail the cursor is the last entry's from the start, so that a cursor
+ * saved before any line loses nothing. The cursor is sd-journal's. A line is an entry's
+ * MESSAGE, its inner newlines joined by spaces. No journal on the system is not a failure:
+ * the source is made, with the error saying so. */
 int log_source_new_journal(const char *name, const char *const *units, const char *const *files,
                            bool from_start, LogSource **ret);
 
 /* kmsg.c: the kernel ring buffer; path NULL for /dev/kmsg. The cursor is the sequence number
  * of the last record; after a reboot (a new boot id) the cursor is ignored. Without a cursor
  * it starts at the oldest record still in the buffer. Records lost to buffer overrun (EPIPE)
- * are counted in the note. */
+ * are counted in the note. The cursor reads "boot=<boot id> seq=<n>". A path naming a
+ * regular file is read as text, one record per line as /dev/kmsg gives them (tests). The
+ * record parser is in kmsg.h. */
 int log_source_new_kmsg(const char *name, const char *path, LogSource **ret);
 
-/* command.c: runs `sh -c command` with stdout (and stderr, if merge_stderr) piped to the
- * source; eof when it exits (its status goes into the note, or the error if not 0). No
- * cursor: every run reads anew. The child is killed (SIGTERM) when the source is freed. */
+/* command.c: runs `sh -c command` with stdout (and stderr, if merge_stderr; else stderr is
+ * ours) piped to the source, stdin from /dev/null; eof when its output closes (its status
+ * goes into the note, "exited with status 0", or the error if not 0, "exited with status 3",
+ * "killed by signal 9"). No cursor: every run reads anew. The child's process group is
+ * killed (SIGTERM, SIGKILL after 2 s) when the source is freed. */
 int log_source_new_command(const char *name, const char *command, bool merge_stderr,
                            LogSource **ret);
-/* command.c: any readable fd (stdin), which the source takes over. */
+/* command.c: any readable fd (stdin), which the source takes over (also on failure) and
+ * closes at eof; its flags are left alone (a pipe or terminal is polled before reading). */
 int log_source_new_fd(const char *name, int fd, LogSource **ret);

@@ -25,6 +25,9 @@ typedef struct LogSourceRow {
         uint64_t bytes;
         char *error; /* NULL when healthy */
         char *note;  /* NULL */
+        /* The first count bucket not yet stored: later lines of earlier buckets are counted
+         * in it, so a restart in the middle of a bucket never stores a bucket twice. */
+        int64_t next_bucket_ms;
 } LogSourceRow;
 
 typedef struct LogTemplateRow {

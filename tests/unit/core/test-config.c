@@ -284,6 +284,81 @@ static void test_config_load_string_services(void **state)
         assert_null(c);
 }
 
+static void test_config_load_logs(void **state)
+{
+        Config *c = NULL;
+
+        (void) state;
+        assert_int_equal(
+                load_str("logs:\n"
+                         "  discover: no\n"
+                         "  files:\n"
+                         "    - /srv/app/*.log\n"
+                         "    - {path: /var/log/haproxy.log, name: haproxy, format: syslog}\n"
+                         "  journal_units: [nginx.service]\n"
+                         "  journal_files: [/tmp/x.journal]\n"
+                         "  commands:\n"
+                         "    - {name: api, command: \"kubectl logs -f deploy/api\"}\n"
+                         "  learning_period: 0s\n"
+                         "  shadow_mode: false\n"
+                         "  count_interval: 10s\n"
+                         "  keywords: [Timeout, OOM]\n"
+                         "  drain:\n"
+                         "    depth: 5\n"
+                         "    similarity: 0.5\n"
+                         "    max_clusters: 0\n"
+                         "    masks: ['blk_-?\\d+']\n",
+                         &c, NULL),
+                0);
+        assert_false(c->logs.discover);
+        assert_true(c->logs.enabled);
+        assert_int_equal(c->logs.n_files, 2);
+        assert_string_equal(c->logs.files[0].path, "/srv/app/*.log");
+        assert_string_equal(c->logs.files[0].name, "");
+        assert_string_equal(c->logs.files[1].name, "haproxy");
+        assert_string_equal(c->logs.files[1].format, "syslog");
+        assert_string_equal(c->logs.journal_units[0], "nginx.service");
+        assert_string_equal(c->logs.journal_files[0], "/tmp/x.journal");
+        assert_string_equal(c->logs.commands[0].name, "api");
+        assert_string_equal(c->logs.commands[0].command, "kubectl logs -f deploy/api");
+        assert_string_equal(c->logs.commands[0].format, "");
+        assert_int_equal(c->logs.learning_ms, 0);
+        assert_false(c->logs.shadow_mode);
+        assert_int_equal(c->logs.count_interval_ms, 10000);
+        assert_string_equal(c->logs.keywords[0], "timeout"); /* lower-cased */
+        assert_int_equal(c->logs.n_keywords, 2);
+        assert_int_equal(c->logs.drain_depth, 5);
+        assert_true(c->logs.drain_similarity == 0.5);
+        assert_int_equal(c->logs.drain_max_clusters, 0);
+        assert_string_equal(c->logs.drain_masks[0], "blk_-?\\d+");
+        config_free(c);
+
+        assert_int_equal(
+                load_str("logs:\n  files: [relative.log]\n", &c,
+                         ":2: key 'logs.files[0]': 'relative.log' is not an absolute path"),
+                -EINVAL);
+        assert_int_equal(load_str("logs:\n  files:\n    - {name: x}\n", &c,
+                                  ":3: key 'logs.files[0]': missing 'path'"),
+                         -EINVAL);
+        assert_int_equal(load_str("logs:\n  files:\n    - {path: /a, colour: red}\n", &c,
+                                  ":3: unknown key 'logs.files[0].colour'"),
+                         -EINVAL);
+        assert_int_equal(load_str("logs:\n  commands:\n    - {command: ls}\n", &c,
+                                  ":3: key 'logs.commands[0]': missing 'name'"),
+                         -EINVAL);
+        assert_int_equal(load_str("logs:\n  drain:\n    similarity: 1.5\n", &c,
+                                  ":3: key 'logs.drain.similarity': 1.5 is out of range (expected "
+                                  "more than 0, at most 1)"),
+                         -EINVAL);
+        assert_int_equal(load_str("logs:\n  drain:\n    depth: 2\n", &c,
+                                  ":3: key 'logs.drain.depth': 2 is out of range (3..16)"),
+                         -EINVAL);
+        assert_int_equal(load_str("logs:\n  shadow_mode: perhaps\n", &c,
+                                  ":2: key 'logs.shadow_mode': invalid boolean 'perhaps' (expected "
+                                  "true or false)"),
+                         -EINVAL);
+}
+
 static void test_config_load_too_big(void **state)
 {
         _cleanup_free_ char *dir = test_mkdtemp();
@@ -389,6 +464,7 @@ int main(void)
                 cmocka_unit_test(test_config_load_duplicate_key),
                 cmocka_unit_test(test_config_load_services_errors),
                 cmocka_unit_test(test_config_load_string_values),
+                cmocka_unit_test(test_config_load_logs),
                 cmocka_unit_test(test_config_load_string_nulls),
                 cmocka_unit_test(test_config_load_string_services),
                 cmocka_unit_test(test_config_load_too_big),
