@@ -100,12 +100,6 @@ static char *out_reserve(Mine *m, size_t n)
         return m->obuf + m->olen;
 }
 
-static void out_put(Mine *m, const char *s, size_t n)
-{
-        memcpy(out_reserve(m, n), s, n);
-        m->olen += n;
-}
-
 /* The length of the valid UTF-8 sequence at s (lead byte >= 0x80), 0 if it is not one. */
 static size_t utf8_valid_len(const unsigned char *s, size_t n)
 {
@@ -147,7 +141,7 @@ static const bool json_plain[256] = {
 
 /* Writes a JSON string to o (room for 6 * n + 2 bytes): '"', '\\' and control bytes
  * escaped, invalid UTF-8 as U+FFFD. Returns the end. */
-static char *put_json_string(char *o, const char *str, size_t n)
+static inline char *put_json_string(char *o, const char *str, size_t n)
 {
         static const char hex[] = "0123456789abcdef";
         const unsigned char *s = (const unsigned char *) str;
@@ -200,14 +194,8 @@ static char *put_json_string(char *o, const char *str, size_t n)
         return o;
 }
 
-static void out_json_string(Mine *m, const char *s, size_t n)
-{
-        char *o = out_reserve(m, 6 * n + 2);
-        m->olen += (size_t) (put_json_string(o, s, n) - o);
-}
-
 /* The JSON form of a cluster's template, cached: most lines repeat a template unchanged. */
-static void out_template(Mine *m, const DrainCluster *c, DrainChange change)
+static const TemplateCache *template_json(Mine *m, const DrainCluster *c, DrainChange change)
 {
         TemplateCache *e = &m->cache[c->id % TEMPLATE_CACHE];
 
@@ -223,18 +211,19 @@ static void out_template(Mine *m, const DrainCluster *c, DrainChange change)
                 e->template = c->template;
                 e->template_len = c->template_len;
         }
-        out_put(m, e->json, e->json_len);
+        return e;
 }
 
-static void out_u64(Mine *m, uint64_t v)
+static char *put_u32(char *o, uint32_t v)
 {
-        char buf[24];
+        char buf[10];
         size_t n = 0;
         do {
                 buf[sizeof(buf) - ++n] = (char) ('0' + v % 10);
                 v /= 10;
         } while (v);
-        out_put(m, buf + sizeof(buf) - n, n);
+        memcpy(o, buf + sizeof(buf) - n, n);
+        return o + n;
 }
 
 /* ---- mining ------------------------------------------------------------------------------- */
@@ -283,18 +272,27 @@ static int mine_line(Mine *m, const char *line, size_t len)
         if (!m->jsonl)
                 return 0;
 
+        /* One reservation for the whole object, then plain stores. */
         const size_t *lens = drain_param_lengths(m->drain);
-        out_put(m, "{\"cluster_id\":", 14);
-        out_u64(m, c.id);
-        out_put(m, ",\"template\":", 12);
-        out_template(m, &c, change);
-        out_put(m, ",\"params\":[", 11);
+        const TemplateCache *t = template_json(m, &c, change);
+        size_t need = 64 + t->json_len;
+        for (size_t i = 0; i < n_params; i++)
+                need += 6 * lens[i] + 3;
+        char *o = out_reserve(m, need), *start = o;
+        memcpy(o, "{\"cluster_id\":", 14);
+        o = put_u32(o + 14, c.id);
+        memcpy(o, ",\"template\":", 12);
+        memcpy(o + 12, t->json, t->json_len);
+        o += 12 + t->json_len;
+        memcpy(o, ",\"params\":[", 11);
+        o += 11;
         for (size_t i = 0; i < n_params; i++) {
                 if (i)
-                        out_put(m, ",", 1);
-                out_json_string(m, params[i], lens[i]);
+                        *o++ = ',';
+                o = put_json_string(o, params[i], lens[i]);
         }
-        out_put(m, "]}\n", 3);
+        memcpy(o, "]}\n", 3);
+        m->olen += (size_t) (o + 3 - start);
         if (m->olen >= OUT_FLUSH_BYTES)
                 out_flush(m);
         return m->out_error;

@@ -515,16 +515,17 @@ static int cmd_sources(CliContext *ctx, int argc, char **argv)
                 logdb_source_rows_free(rows, n);
                 return EXIT_OK;
         }
-        static const char *const headers[] = {"SOURCE",  "KIND",   "TARGET", "LINES", "BYTES",
-                                              "UPDATED", "STATUS", "CURSOR", NULL};
+        static const char *const headers[] = {"SOURCE", "KIND",    "FORMAT", "TARGET", "LINES",
+                                              "BYTES",  "UPDATED", "STATUS", "CURSOR", NULL};
         _cleanup_(table_freep) Table *t = table_new(headers);
-        table_set_flexible(t, 6);
+        table_set_flexible(t, 7);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *status = rows[i].error  ? xasprintf("error: %s", rows[i].error)
                                               : rows[i].note ? xstrdup(rows[i].note)
                                                              : xstrdup("ok");
                 table_add_str(t, rows[i].name);
                 table_add_str(t, rows[i].kind);
+                table_add_str(t, rows[i].format);
                 table_add_str(t, rows[i].target);
                 table_add_u64(t, rows[i].lines);
                 table_add_bytes(t, (double) rows[i].bytes);

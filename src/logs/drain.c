@@ -322,7 +322,13 @@ typedef struct Rewrite {
 static void mb_append(MaskBuf *b, const char *s, size_t n)
 {
         grow(&b->text, &b->cap, b->len + n + 1, 1);
-        memcpy(b->text + b->len, s, n);
+        char *o = b->text + b->len;
+        if (n <= 16) { /* the gaps between masks are short: no library call */
+                for (size_t i = 0; i < n; i++)
+                        o[i] = s[i];
+        } else {
+                memcpy(o, s, n);
+        }
         b->len += n;
 }
 

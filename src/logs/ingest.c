@@ -33,6 +33,8 @@
 #define TS_FUTURE_MAX_MS (MSEC_PER_DAY)
 #define TS_PAST_MAX_MS   (400 * MSEC_PER_DAY)
 #define N_SEVERITIES     9 /* 0..7 and unknown */
+#define KW_FAST          64
+#define DETECT_LINES     8
 
 static const char *const severity_labels[N_SEVERITIES] = {
         "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "unknown",
@@ -102,8 +104,9 @@ typedef struct SourceState {
         bool *kw_seen;
         bool access_seen;
         bool cls_seen[6];
-        bool dirty;  /* cursor moved or counters changed since the last flush */
-        bool active; /* lines came since the last flush: the open bucket may still fill */
+        bool dirty;            /* cursor moved or counters changed since the last flush */
+        bool active;           /* lines came since the last flush: the open bucket may still fill */
+        unsigned detect_lines; /* lines looked at to detect the format */
 } SourceState;
 
 struct LogIngest {
@@ -115,7 +118,9 @@ struct LogIngest {
         LogEventRow *events; /* not yet stored */
         size_t n_events;
         char *discover_root;
-        char *lower; /* keyword matching buffer */
+        uint64_t kw_first[256]; /* keywords_prepare() */
+        uint64_t kw_second[256];
+        size_t *kw_len;
         uint64_t rng;
         LogIngestStats stats;
         /* the line being handled, for the callback */
@@ -292,6 +297,8 @@ static void events_clear(LogIngest *in)
         in->n_events = 0;
 }
 
+static void keywords_prepare(LogIngest *in);
+
 static int drain_for(const LogsConfig *cfg, Drain **ret, char **reterr_msg)
 {
         DrainOptions o;
@@ -320,7 +327,10 @@ int log_ingest_new(const LogsConfig *cfg, Store *store, LogIngest **ret, char **
         in->cfg = cfg;
         in->store = store;
         in->persistent = store != NULL;
-        in->lower = xnew(char, LOG_LINE_MAX_BYTES + 1);
+        in->kw_len = xnew(size_t, MAX(cfg->n_keywords, (size_t) 1));
+        for (size_t k = 0; k < cfg->n_keywords; k++)
+                in->kw_len[k] = strlen(cfg->keywords[k]);
+        keywords_prepare(in);
         in->rng = UINT64_C(0x9E3779B97F4A7C15);
         *ret = in;
         return 0;
@@ -335,7 +345,7 @@ LogIngest *log_ingest_free(LogIngest *in)
         free(in->sources);
         events_clear(in);
         free(in->discover_root);
-        free(in->lower);
+        free(in->kw_len);
         free(in);
         return NULL;
 }
@@ -421,32 +431,76 @@ int log_ingest_add_source(LogIngest *in, LogSource *src, LogFormat fmt, int64_t 
 
 /* --- one line --- */
 
-static bool contains_ci(LogIngest *in, const char *msg, size_t len, const char *needle_lower)
+static unsigned char lower_ascii(unsigned char c)
 {
-        (void) in;
-        size_t n = strlen(needle_lower);
-        return n > 0 && n <= len && memmem(msg, len, needle_lower, n) != NULL;
+        return c >= 'A' && c <= 'Z' ? (unsigned char) (c - 'A' + 'a') : c;
+}
+
+/* The first KW_FAST keywords are found in one pass over the message: kw_first[c] has the bit
+ * of each keyword starting with byte c, kw_second[c] of each whose second byte is c (every
+ * byte for one-byte keywords), so a position is compared only with the keywords both of its
+ * first two bytes allow. Keywords past KW_FAST fall back to a search each. */
+static void keywords_prepare(LogIngest *in)
+{
+        const LogsConfig *cfg = in->cfg;
+
+        for (size_t k = 0; k < cfg->n_keywords && k < KW_FAST; k++) {
+                const unsigned char *w = (const unsigned char *) cfg->keywords[k];
+                uint64_t bit = UINT64_C(1) << k;
+                if (w[0] == '\0')
+                        continue;
+                in->kw_first[w[0]] |= bit;
+                if (w[1] == '\0')
+                        for (size_t c = 0; c < 256; c++)
+                                in->kw_second[c] |= bit;
+                else
+                        in->kw_second[w[1]] |= bit;
+        }
+}
+
+static bool equal_ci(const char *s, const char *lower_word, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (lower_ascii((unsigned char) s[i]) != (unsigned char) lower_word[i])
+                        return false;
+        return true;
 }
 
 static void count_keywords(LogIngest *in, SourceState *st, Bucket *b, const char *msg, size_t len)
 {
-        size_t n = MIN(len, (size_t) LOG_LINE_MAX_BYTES);
-        bool any_alpha = false;
+        const LogsConfig *cfg = in->cfg;
+        const unsigned char *u = (const unsigned char *) msg;
+        size_t n_fast = MIN(cfg->n_keywords, (size_t) KW_FAST);
+        uint64_t found = 0, all = n_fast == 64 ? UINT64_MAX : (UINT64_C(1) << n_fast) - 1;
 
-        for (size_t i = 0; i < n; i++) {
-                char c = msg[i];
-                if (c >= 'A' && c <= 'Z')
-                        c = (char) (c - 'A' + 'a');
-                any_alpha = any_alpha || (c >= 'a' && c <= 'z');
-                in->lower[i] = c;
+        for (size_t i = 0; i < len && found != all; i++) {
+                uint64_t m = in->kw_first[lower_ascii(u[i])];
+                if (!m)
+                        continue;
+                m &= i + 1 < len ? in->kw_second[lower_ascii(u[i + 1])] : in->kw_second[0];
+                m &= ~found;
+                while (m) {
+                        unsigned k = (unsigned) __builtin_ctzll(m);
+                        m &= m - 1;
+                        size_t kl = in->kw_len[k];
+                        if (kl <= len - i && equal_ci(msg + i, cfg->keywords[k], kl))
+                                found |= UINT64_C(1) << k;
+                }
         }
-        if (!any_alpha)
-                return;
-        for (size_t k = 0; k < in->cfg->n_keywords; k++)
-                if (contains_ci(in, in->lower, n, in->cfg->keywords[k])) {
+        for (size_t k = 0; k < n_fast; k++)
+                if (found & (UINT64_C(1) << k)) {
                         b->kw[k]++;
                         st->kw_seen[k] = true;
                 }
+        for (size_t k = n_fast; k < cfg->n_keywords; k++) {
+                size_t kl = in->kw_len[k];
+                for (size_t i = 0; kl > 0 && i + kl <= len; i++)
+                        if (equal_ci(msg + i, cfg->keywords[k], kl)) {
+                                b->kw[k]++;
+                                st->kw_seen[k] = true;
+                                break;
+                        }
+        }
 }
 
 static void count_access(LogIngest *in, SourceState *st, Bucket *b, const LogAccess *a)
@@ -544,9 +598,17 @@ static void parse(SourceState *st, const LogLine *l, int64_t now_ms, LogRecord *
                                    .msg_len = l->len};
                 return;
         }
-        if (st->fmt == LOG_FORMAT_AUTO && l->len > 0)
-                st->fmt = logfmt_detect(l->text, l->len, &pc);
-        if (st->fmt == LOG_FORMAT_AUTO || logfmt_parse(st->fmt, l->text, l->len, &pc, rec) < 0)
+        /* Detection looks at up to DETECT_LINES lines for a specific format: a first line
+         * such as MariaDB's "Version: ..." banner says nothing. */
+        LogFormat fmt = st->fmt;
+        if (!st->fmt_fixed && l->len > 0 && (fmt == LOG_FORMAT_AUTO || fmt == LOG_FORMAT_GENERIC) &&
+            st->detect_lines < DETECT_LINES) {
+                st->detect_lines++;
+                fmt = logfmt_detect(l->text, l->len, &pc);
+                if (fmt != LOG_FORMAT_GENERIC || st->detect_lines == DETECT_LINES)
+                        st->fmt = fmt;
+        }
+        if (fmt == LOG_FORMAT_AUTO || logfmt_parse(fmt, l->text, l->len, &pc, rec) < 0)
                 (void) logfmt_parse(LOG_FORMAT_GENERIC, l->text, l->len, &pc, rec);
 }
 
@@ -787,6 +849,18 @@ static void close_by_clock(LogIngest *in, SourceState *st, int64_t now_ms, bool 
         }
 }
 
+static const char *source_format_name(const SourceState *st)
+{
+        switch (st->src->ops->kind) {
+        case LOG_SOURCE_JOURNAL:
+                return "journal";
+        case LOG_SOURCE_KMSG:
+                return "kmsg";
+        default:
+                return st->fmt == LOG_FORMAT_AUTO ? "auto" : logfmt_to_string(st->fmt);
+        }
+}
+
 static int write_source(LogIngest *in, SourceState *st, int64_t now_ms)
 {
         _cleanup_free_ char *cursor = log_source_get_cursor(st->src);
@@ -802,6 +876,7 @@ static int write_source(LogIngest *in, SourceState *st, int64_t now_ms)
                 .error = st->src->error,
                 .note = st->src->note,
                 .next_bucket_ms = st->next_bucket_ms,
+                .format = (char *) source_format_name(st),
         };
         return logdb_source_put(in->store, &row);
 }

@@ -59,10 +59,11 @@ char *logdb_truncate_utf8(const char *s, size_t max)
 
 static const char sql_source_put[] =
         "INSERT INTO log_source (name, kind, target, cursor, first_seen, updated, lines, bytes,"
-        " error, note, next_bucket) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " error, note, next_bucket, format)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
         " ON CONFLICT (name) DO UPDATE SET kind = ?2, target = ?3, cursor = ?4,"
         " first_seen = min(first_seen, ?5), updated = ?6, lines = ?7, bytes = ?8, error = ?9,"
-        " note = ?10, next_bucket = ?11";
+        " note = ?10, next_bucket = ?11, format = ?12";
 
 int logdb_source_put(Store *s, const LogSourceRow *row)
 {
@@ -83,12 +84,13 @@ int logdb_source_put(Store *s, const LogSourceRow *row)
         bind_text(st, 9, row->error);
         bind_text(st, 10, row->note);
         (void) sqlite3_bind_int64(st, 11, row->next_bucket_ms);
+        bind_text(st, 12, row->format ? row->format : "");
         return step_done(s, st, "saving a log source");
 }
 
 static const char sql_source_select[] =
         "SELECT name, kind, target, cursor, first_seen, updated, lines, bytes, error, note,"
-        " next_bucket"
+        " next_bucket, format"
         " FROM log_source WHERE ?1 IS NULL OR name = ?1 ORDER BY name";
 
 static void source_from_row(sqlite3_stmt *st, LogSourceRow *r)
@@ -105,6 +107,7 @@ static void source_from_row(sqlite3_stmt *st, LogSourceRow *r)
                 .error = dup_col_or_null(st, 8),
                 .note = dup_col_or_null(st, 9),
                 .next_bucket_ms = sqlite3_column_int64(st, 10),
+                .format = dup_col(st, 11),
         };
 }
 
@@ -172,6 +175,7 @@ void logdb_source_row_done(LogSourceRow *r)
         free(r->cursor);
         free(r->error);
         free(r->note);
+        free(r->format);
         *r = (LogSourceRow){};
 }
 

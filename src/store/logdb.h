@@ -28,6 +28,7 @@ typedef struct LogSourceRow {
         /* The first count bucket not yet stored: later lines of earlier buckets are counted
          * in it, so a restart in the middle of a bucket never stores a bucket twice. */
         int64_t next_bucket_ms;
+        char *format; /* the line format read ("syslog", "access", ...; "auto" before a line) */
 } LogSourceRow;
 
 typedef struct LogTemplateRow {

@@ -50,3 +50,33 @@ expect_grep() {
                 fail "'$2' does not match /$1/"
         }
 }
+
+# skip REASON: the test cannot run here (a server or a privilege is missing); exits 0 after
+# saying so, so that ctest counts it as passed with a visible "SKIP:" line.
+skip() {
+        echo "SKIP: $*"
+        exit 0
+}
+
+# need_cmd CMD...: skips unless every CMD is an executable (a name on $PATH or a path).
+need_cmd() {
+        for c in "$@"; do
+                command -v "$c" >/dev/null 2>&1 || skip "'$c' is not installed"
+        done
+}
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+        "${PYTHON:-python3}" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS.
+wait_for() {
+        tries=$(($1 * 10))
+        shift
+        while ! "$@" >/dev/null 2>&1; do
+                tries=$((tries - 1))
+                [ "$tries" -gt 0 ] || fail "timed out waiting for: $*"
+                sleep 0.1
+        done
+}

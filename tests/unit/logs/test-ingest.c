@@ -360,6 +360,75 @@ static void test_flush_failure_retries(void **state)
         logdb_source_row_done(&row);
 }
 
+static void set_keywords(Config *c, char **words, size_t n)
+{
+        for (size_t i = 0; i < c->logs.n_keywords; i++)
+                free(c->logs.keywords[i]);
+        free(c->logs.keywords);
+        c->logs.keywords = words;
+        c->logs.n_keywords = n;
+}
+
+/* Keywords are found case-blind, several per line, at the very end of a line, with spaces
+ * inside, one byte long, and past the 64 matched in one pass. */
+static void test_keywords(void **state)
+{
+        Fixture *f = *state;
+        int64_t now = T0 + 10 * MSEC_PER_MIN;
+        size_t n = 70;
+        char **w = xnew0(char *, n);
+
+        w[0] = xstrdup("x");
+        w[1] = xstrdup("timed out");
+        w[2] = xstrdup("error");
+        for (size_t i = 3; i < n; i++)
+                w[i] = xasprintf("kw%zu", i);
+        set_keywords(f->cfg, w, n);
+        append(f->log, "2023-11-14T22:13:01+00:00 h app[1]: ERROR connection Timed Out\n"
+                       "2023-11-14T22:13:02+00:00 h app[1]: erro timed ou\n"
+                       "2023-11-14T22:13:03+00:00 h app[1]: seen kw69\n"
+                       "2023-11-14T22:13:04+00:00 h app[1]: a X\n"
+                       "2023-11-14T22:13:05+00:00 h app[1]: kw3 and kw63 and kw64 and error\n");
+        start(f, LOG_FORMAT_SYSLOG, now);
+        assert_int_equal(log_ingest_poll(f->in, now, 0), 5);
+        assert_int_equal(log_ingest_flush(f->in, now, true), 0);
+        assert_true(sum_series(f->store, "log_keyword_lines", "keyword", "error", NULL) == 2);
+        assert_true(sum_series(f->store, "log_keyword_lines", "keyword", "timed out", NULL) == 1);
+        assert_true(sum_series(f->store, "log_keyword_lines", "keyword", "x", NULL) == 1);
+        assert_true(sum_series(f->store, "log_keyword_lines", "keyword", "kw69", NULL) == 1);
+        assert_true(sum_series(f->store, "log_keyword_lines", "keyword", "kw3", NULL) == 1);
+        assert_true(sum_series(f->store, "log_keyword_lines", "keyword", "kw63", NULL) == 1);
+        assert_true(sum_series(f->store, "log_keyword_lines", "keyword", "kw64", NULL) == 1);
+        /* substrings count, as "error" does in "errors" */
+        assert_true(sum_series(f->store, "log_keyword_lines", "keyword", "kw6", NULL) == 2);
+        size_t n_kw5;
+        assert_true(sum_series(f->store, "log_keyword_lines", "keyword", "kw5", &n_kw5) == 0);
+        assert_int_equal(n_kw5, 0); /* never seen: no series at all */
+}
+
+/* The format is detected past a first line that says nothing (MariaDB's banner), stored
+ * with the source, and the severities come from it. */
+static void test_detect_after_banner(void **state)
+{
+        Fixture *f = *state;
+        int64_t now = T0 + 10 * MSEC_PER_MIN;
+        LogSourceRow row;
+
+        append(f->log,
+               "Version: '10.11.6-MariaDB-0+deb12u1'  socket: '/run/mysqld/mysqld.sock'  "
+               "port: 3306  Debian 12\n"
+               "2023-11-14 22:13:40 5 [ERROR] mariadbd: The table 'm' is full\n"
+               "2023-11-14 22:13:41 6 [Warning] Aborted connection 6 to db: 'unconnected'\n");
+        start(f, LOG_FORMAT_AUTO, now);
+        assert_int_equal(log_ingest_poll(f->in, now, 0), 3);
+        assert_int_equal(log_ingest_flush(f->in, now, true), 0);
+        assert_int_equal(logdb_source_get(f->store, "app", &row), 1);
+        assert_string_equal(row.format, "mysql");
+        logdb_source_row_done(&row);
+        assert_true(sum_series(f->store, "log_lines", "severity", "err", NULL) == 1);
+        assert_true(sum_series(f->store, "log_lines", "severity", "warning", NULL) == 1);
+}
+
 static void test_name_for_path(void **state)
 {
         (void) state;
@@ -436,6 +505,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_learning_and_shadow, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_access_metrics, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_flush_failure_retries, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_keywords, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_detect_after_banner, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_name_for_path, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_mask, setup, teardown),
