@@ -1,9 +1,11 @@
 /* `aiops logs`: templates, new patterns, trends and sources from the store; `mine` (batch
  * template mining of files) lives in cmd-logs-mine.c. */
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/alloc.h"
@@ -14,6 +16,7 @@
 #include "core/strbuf.h"
 #include "core/table.h"
 #include "core/time-util.h"
+#include "logs/ingest.h"
 #include "logs/logfmt.h"
 #include "store/logdb.h"
 
@@ -24,6 +27,9 @@ enum {
         OPT_NEW,
         OPT_WINDOW,
         OPT_HOURS,
+        OPT_NAME,
+        OPT_FORMAT,
+        OPT_COMMAND,
 };
 
 static int print_table(CliContext *ctx, Table *t)
@@ -537,6 +543,160 @@ static int cmd_sources(CliContext *ctx, int argc, char **argv)
         return print_table(ctx, t);
 }
 
+/* --- ingest --- */
+
+static void help_ingest(void)
+{
+        printf("Usage: aiops logs ingest [--name NAME] [--format FORMAT] FILE|-\n"
+               "       aiops logs ingest --name NAME [--format FORMAT] --command 'CMD'\n\n"
+               "Reads a log once through the whole pipeline — format parser, template miner,\n"
+               "counts, new-pattern events — into the store, as the agent does with the logs it\n"
+               "follows: a file (from its start, or from where the last ingest of that source\n"
+               "stopped), standard input (-), or a command's output until it exits\n"
+               "(e.g. 'kubectl logs deploy/api --tail=1000', 'docker logs web').\n\n"
+               "      --name NAME       the source name (default: from the file name; 'stdin')\n"
+               "      --format F        auto (default), generic, syslog, syslog5424,\n"
+               "                        nginx-error, access, apache-error, mysql, redis,\n"
+               "                        postgres, kmsg\n"
+               "      --command CMD     run CMD with /bin/sh and read its output\n");
+}
+
+static int cmd_ingest(CliContext *ctx, int argc, char **argv)
+{
+        static const struct option options[] = {
+                {"name", required_argument, NULL, OPT_NAME},
+                {"format", required_argument, NULL, OPT_FORMAT},
+                {"command", required_argument, NULL, OPT_COMMAND},
+                CLI_COMMON_LONG_OPTIONS,
+                {},
+        };
+        const char *name = NULL, *command = NULL;
+        LogFormat fmt = LOG_FORMAT_AUTO;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, "vh", options, NULL)) >= 0) {
+                if (cli_common_option(ctx, opt, optarg))
+                        continue;
+                switch (opt) {
+                case 'h':
+                        help_ingest();
+                        return EXIT_OK;
+                case OPT_NAME:
+                        name = optarg;
+                        break;
+                case OPT_FORMAT:
+                        fmt = logfmt_from_string(optarg);
+                        if (fmt < 0)
+                                return cli_usage_error(ctx, "logs ingest ", "unknown --format '%s'",
+                                                       optarg);
+                        break;
+                case OPT_COMMAND:
+                        command = optarg;
+                        break;
+                default:
+                        return cli_usage_error(ctx, "logs ingest ", "invalid option");
+                }
+        }
+        if (command ? optind != argc : optind + 1 != argc)
+                return cli_usage_error(ctx, "logs ingest ",
+                                       command ? "--command takes no FILE"
+                                               : "one FILE (or - for standard input) is needed");
+        if (command && !name)
+                return cli_usage_error(ctx, "logs ingest ", "--command needs --name");
+        if (ctx->format == OUTPUT_CSV)
+                return cli_usage_error(ctx, "logs ingest ", "--csv: the summary is not a table");
+        const char *path = command ? NULL : argv[optind];
+
+        _cleanup_free_ char *db_path = NULL, *msg = NULL, *derived = NULL;
+        if (cli_prepare_data_dir(ctx, &db_path) < 0)
+                return EXIT_UNKNOWN;
+        _cleanup_(store_freep) Store *s = NULL;
+        r = store_open(db_path, NULL, &s, &msg);
+        if (r < 0) {
+                log_error("%s", msg ? msg : "cannot open the store");
+                return EXIT_UNKNOWN;
+        }
+        _cleanup_(log_ingest_freep) LogIngest *in = NULL;
+        r = log_ingest_new(&ctx->config->logs, s, &in, &msg);
+        if (r < 0) {
+                log_error("%s", msg ? msg : "cannot set up log ingestion");
+                return EXIT_UNKNOWN;
+        }
+
+        LogSource *src = NULL;
+        if (command)
+                r = log_source_new_command(name, command, true, &src);
+        else if (strcmp(path, "-") == 0)
+                r = log_source_new_fd(name ? name : "stdin", STDIN_FILENO, &src);
+        else {
+                LogTailOptions o = {.from_start = true};
+                if (access(path, R_OK) < 0) {
+                        log_error("cannot read '%s': %m", path);
+                        return EXIT_UNKNOWN;
+                }
+                if (!name)
+                        name = derived = log_ingest_name_for_path(path);
+                r = log_source_new_file(name, path, &o, &src);
+        }
+        if (r < 0) {
+                log_error_errno(r, "cannot read %s: %m", command ? command : path);
+                return EXIT_UNKNOWN;
+        }
+        const LogSource *source = src;
+        int64_t now = time_now_ms();
+        r = log_ingest_add_source(in, src, fmt, now);
+        if (r < 0) {
+                log_error_errno(r, "cannot add the source '%s': %m", name ? name : "stdin");
+                return EXIT_UNKNOWN;
+        }
+
+        /* Until the end: EOF of a pipe or a command, or nothing more in the file. */
+        bool tty = isatty(STDERR_FILENO);
+        LogIngestStats st;
+        for (;;) {
+                int n = log_ingest_poll(in, time_now_ms(), 100000);
+                if (n > 0) {
+                        log_ingest_stats(in, &st);
+                        if (tty)
+                                fprintf(stderr, "\rreading: %" PRIu64 " lines", st.lines);
+                        (void) log_ingest_flush(in, time_now_ms(), false);
+                        continue;
+                }
+                if (source->eof || source->ops->kind == LOG_SOURCE_FILE)
+                        break;
+                if (source->error && n <= 0 && source->ops->kind != LOG_SOURCE_COMMAND)
+                        break;
+                struct pollfd p = {.fd = log_source_get_fd(src), .events = POLLIN};
+                if (p.fd < 0 || poll(&p, 1, 1000) < 0)
+                        (void) usleep(100000);
+        }
+        if (tty)
+                fputs("\r\033[K", stderr);
+        r = log_ingest_flush(in, time_now_ms(), true);
+        if (r < 0) {
+                log_error("cannot store what was read into '%s': %s", db_path, store_last_error(s));
+                return EXIT_UNKNOWN;
+        }
+        log_ingest_stats(in, &st);
+        if (source->error)
+                log_warning("%s: %s", source->name, source->error);
+        if (ctx->format == OUTPUT_JSON) {
+                json_t *j = json_pack(
+                        "{s:o,s:I,s:I,s:I,s:I,s:o,s:o}", "source", json_string_lossy(source->name),
+                        "lines", (json_int_t) st.lines, "bytes", (json_int_t) st.bytes, "templates",
+                        (json_int_t) st.templates, "new_templates", (json_int_t) st.new_templates,
+                        "error", json_str_or_null(source->error), "note",
+                        json_str_or_null(source->note));
+                r = json_print(j, stdout);
+                json_decref(j);
+                return r < 0 ? EXIT_UNKNOWN : EXIT_OK;
+        }
+        printf("%s: %" PRIu64 " lines read, %" PRIu64 " templates, %" PRIu64
+               " new patterns; stored in %s\n",
+               source->name, st.lines, st.templates, st.new_templates, db_path);
+        return source->error && source->ops->kind == LOG_SOURCE_COMMAND ? EXIT_WARNING : EXIT_OK;
+}
+
 /* --- dispatch --- */
 
 typedef struct LogsCommand {
@@ -553,6 +713,7 @@ static const LogsCommand logs_commands[] = {
         {"trends", "lines, errors, keywords and new templates per time window", cmd_trends},
         {"sources", "what is read: files, journal, kmsg, commands; cursors and errors",
          cmd_sources},
+        {"ingest", "read a file, stdin or a command's output once into the store", cmd_ingest},
 };
 
 static void help(FILE *f)

@@ -369,6 +369,14 @@ static int restore(LogIngest *in, SourceState *st, int64_t now_ms)
                 st->next_bucket_ms = row.next_bucket_ms;
                 st->src->lines = row.lines;
                 st->src->bytes = row.bytes;
+                /* the format detected before goes on (a restart may read no line at all) */
+                LogFormat f = logfmt_from_string(row.format);
+                if (!st->fmt_fixed && f >= 0 && f != LOG_FORMAT_AUTO &&
+                    st->src->ops->kind != LOG_SOURCE_JOURNAL &&
+                    st->src->ops->kind != LOG_SOURCE_KMSG) {
+                        st->fmt = f;
+                        st->detect_lines = f == LOG_FORMAT_GENERIC ? DETECT_LINES : 0;
+                }
                 if (row.cursor[0] != '\0' && log_source_set_cursor(st->src, row.cursor) < 0)
                         log_source_set_note(st->src,
                                             "the stored cursor '%s' is malformed; started anew",
