@@ -72,20 +72,23 @@ DEFINE_FREEP(Drain, drain_free)
 /* Mines one message (len bytes, no newline needed; NUL bytes are ordinary bytes). Returns
  * the cluster and what changed. The params of the message, the texts of the original line
  * that stand where the template (or a mask) has "<*>", in order, are put in *ret_params
- * (borrowed until the next call) when ret_params is not NULL. */
+ * (borrowed until the next call) when ret_params is not NULL: one per "<*>" of the
+ * template. -ERANGE once all 2^32 - 1 ids are used. */
 int drain_add(Drain *d, const char *msg, size_t len, DrainChange *ret_change,
               DrainCluster *ret_cluster, const char *const **ret_params, size_t *ret_n_params);
 /* The byte lengths of the params of the last drain_add() (params may hold NUL bytes);
  * borrowed like them. */
 const size_t *drain_param_lengths(const Drain *d);
-/* Like drain_add() but read-only: the cluster the message would join, 0 if none. */
+/* Like drain_add() but read-only: 1 and the cluster the message would join, 0 if none. */
 int drain_match(Drain *d, const char *msg, size_t len, DrainCluster *ret_cluster);
 
 /* Re-creates a cluster from a stored template (a restart): the template's "<*>" tokens
  * route through the "<*>" children. The template is split like a message but not masked.
  * -EEXIST if the id is taken, -EINVAL for id 0. Ids handed out later start after the
- * largest id seen. A line that matched a cluster before the restart finds it again: when
- * the exact-token path of the tree holds no match, the search also tries the "<*>" child. */
+ * largest id seen. May evict, as drain_add(). After restoring every cluster a line finds the
+ * cluster it found before the restart: the rebuilt tree may route the line by a word where
+ * the template has "<*>", so when the exact-token path holds no match the search also tries
+ * the "<*>" child. (Only a line that two clusters both match could pick the other one.) */
 int drain_restore(Drain *d, uint32_t id, const char *template, uint64_t count);
 
 /* false if there is no such cluster (or it was evicted). */
