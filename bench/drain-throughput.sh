@@ -13,6 +13,11 @@
 # Needs python3 and the shared directory beside the repository (or AIOPS_SHARED).
 set -eu
 
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import pandas' 2>/dev/null; then
+        PY=/usr/bin/python3 # Debian's, where python3-pandas installs
+fi
+
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 AIOPS=${1:-$ROOT/build/release/aiops}
 SCRATCH=${2:-${TMPDIR:-/tmp}}
@@ -26,7 +31,7 @@ if [ ! -x "$AIOPS" ]; then
         exit 2
 fi
 if [ ! -s "$BIG" ] || [ "$(wc -l <"$BIG")" -ne "$LINES" ]; then
-        python3 "$SHARED/eval/loghub_eval.py" make-big --datasets HDFS,BGL --lines "$LINES" \
+        "$PY" "$SHARED/eval/loghub_eval.py" make-big --datasets HDFS,BGL --lines "$LINES" \
                 --feed content --out "$BIG" >&2
 fi
 
