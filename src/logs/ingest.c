@@ -930,11 +930,16 @@ int log_ingest_flush(LogIngest *in, int64_t now_ms, bool final)
 
         /* Series first: they cannot be created inside the transaction (store.h). */
         saved_next = xnew(int64_t, MAX(in->n_sources, (size_t) 1));
-        for (size_t i = 0; i < in->n_sources; i++) {
+        for (size_t i = 0; i < in->n_sources; i++)
                 saved_next[i] = in->sources[i]->next_bucket_ms;
+        r = store_series_batch_begin(in->store);
+        if (r < 0)
+                goto out_restore;
+        for (size_t i = 0; i < in->n_sources; i++)
                 source_samples(in, in->sources[i], &pv);
-        }
-        r = pv.error;
+        r = store_series_batch_end(in->store);
+        if (r >= 0)
+                r = pv.error;
         if (r < 0)
                 goto out_restore;
 

@@ -194,6 +194,11 @@ struct Store {
         bool log_overflow;
         /* store_begin() opened a transaction that the next store_commit() ends. */
         bool in_tx;
+        /* store_series_batch_begin(): new series are inserted in one transaction and join
+         * memory only when store_series_batch_end() commits it. */
+        bool series_batch;
+        Series **pending;
+        size_t n_pending;
         /* Statements of the layer's other modules (store-private.h), by SQL text pointer. */
         struct {
                 const char *sql;
@@ -249,6 +254,9 @@ Store *store_free(Store *s)
                 (void) sqlite3_finalize(s->stmt[i]);
         for (size_t i = 0; i < s->n_cached; i++)
                 (void) sqlite3_finalize(s->cached[i].st);
+        for (size_t i = 0; i < s->n_pending; i++)
+                series_free(s->pending[i]);
+        free(s->pending);
         /* The last connection checkpoints and removes the WAL on close. */
         (void) sqlite3_close_v2(s->db);
         for (size_t i = 0; i < s->n_series; i++)
@@ -699,10 +707,18 @@ static int series_get_slow(Store *s, const char *name, const char *const *labels
          * transaction would leave memory wrong, so get series before store_begin(). */
         if (s->in_tx)
                 return set_error(s, -EBUSY, "series '%s' added inside a transaction", canonical);
+        if (s->series_batch)
+                for (size_t i = 0; i < s->n_pending; i++)
+                        if (streq(s->pending[i]->canonical, canonical)) {
+                                *ret_id = s->pending[i]->id;
+                                return 0;
+                        }
 
-        r = exec(s, "BEGIN IMMEDIATE", "adding a series");
-        if (r < 0)
-                return r;
+        if (!s->series_batch) {
+                r = exec(s, "BEGIN IMMEDIATE", "adding a series");
+                if (r < 0)
+                        return r;
+        }
         st = stmt(s, STMT_SERIES_INSERT);
         (void) sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         (void) sqlite3_bind_text(st, 2, canonical, -1, SQLITE_STATIC);
@@ -719,21 +735,59 @@ static int series_get_slow(Store *s, const char *name, const char *const *labels
                 if (r < 0)
                         goto out_rollback;
         }
-        r = exec(s, "COMMIT", "adding a series");
-        if (r < 0)
-                goto out_rollback;
-
         se->name = xstrdup(name);
         se->canonical = TAKE_PTR(canonical);
         se->in_use = true;
         se->tail_loaded = true; /* new: nothing stored */
         chunk_encoder_init(&se->open.enc);
         *ret_id = se->id;
+        if (s->series_batch) {
+                s->pending = xreallocarray(s->pending, s->n_pending + 1, sizeof(*s->pending));
+                s->pending[s->n_pending++] = TAKE_PTR(se);
+                return 0;
+        }
+        r = exec(s, "COMMIT", "adding a series");
+        if (r < 0)
+                goto out_rollback;
         series_add(s, TAKE_PTR(se));
         return 0;
 
 out_rollback:
-        rollback(s);
+        if (!s->series_batch)
+                rollback(s);
+        return r;
+}
+
+int store_series_batch_begin(Store *s)
+{
+        assert(s);
+        if (s->in_tx || s->series_batch)
+                return set_error(s, -EBUSY, "a transaction is already open on '%s'", s->path);
+        int r = exec(s, "BEGIN IMMEDIATE", "adding series");
+        if (r < 0)
+                return r;
+        s->series_batch = true;
+        return 0;
+}
+
+int store_series_batch_end(Store *s)
+{
+        int r;
+
+        assert(s && s->series_batch);
+        s->series_batch = false;
+        r = exec(s, "COMMIT", "adding series");
+        if (r < 0)
+                rollback(s);
+        for (size_t i = 0; i < s->n_pending; i++) {
+                if (r >= 0)
+                        series_add(s, s->pending[i]);
+                else
+                        series_free(s->pending[i]);
+        }
+        free(s->pending);
+        s->pending = NULL;
+        s->n_pending = 0;
         return r;
 }
 
@@ -1295,7 +1349,7 @@ int store_prepare_cached(Store *s, const char *sql, sqlite3_stmt **ret)
 int store_begin(Store *s)
 {
         assert(s);
-        if (s->in_tx)
+        if (s->in_tx || s->series_batch)
                 return set_error(s, -EBUSY, "a transaction is already open on '%s'", s->path);
         int r = exec(s, "BEGIN IMMEDIATE", "starting a transaction");
         if (r < 0)

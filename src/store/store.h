@@ -147,6 +147,13 @@ int store_append(Store *s, int64_t series_id, int64_t ts_ms, double v);
  * and the log emptied. On failure nothing is lost: the samples stay in memory and the next
  * commit retries. */
 int store_commit(Store *s);
+/* Adding many series at once (a first log flush adds hundreds): between these two calls
+ * store_series_get() inserts new series in one transaction instead of one each. Their ids
+ * are valid only once store_series_batch_end() returned 0; on failure none of them exists
+ * (drop the ids). No samples may be appended in between. */
+int store_series_batch_begin(Store *s);
+int store_series_batch_end(Store *s);
+
 /* Opens a write transaction that the next store_commit() ends (or store_rollback()), so
  * that rows other modules write meanwhile through store_sqlite() (logdb.h: log cursors and
  * templates) become durable atomically with the samples. New series must be got before it

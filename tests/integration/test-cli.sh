@@ -101,7 +101,8 @@ python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["cycles"] == 2 and d["store"]["ok"], d
-assert set(d["stages"]) == {"logs", "detect", "patterns", "scanners"}
+assert set(d["stages"]) == {"detect", "patterns", "scanners"}, d["stages"]
+assert d["logs"]["sources"] and d["logs"]["lines"] >= 0, d["logs"]
 ' "$WORK/out" || fail "run --json"
 expect_rc 0 "$AIOPS" run --count 1 --interval 100ms --data-dir "$D"
 expect_grep "next stages" "$WORK/out"

@@ -249,6 +249,36 @@ static void test_transaction_atomic(void **state)
         free(smp);
 }
 
+/* A batch adds many series in one transaction; the same series asked twice is one. */
+static void test_series_batch(void **state)
+{
+        Fixture *f = *state;
+        const char *l1[] = {"source", "a", "severity", "err", NULL};
+        const char *l2[] = {"severity", "err", "source", "a", NULL}; /* same, other order */
+        const char *l3[] = {"source", "b", NULL};
+        int64_t id1, id2, id3, old;
+
+        assert_int_equal(store_series_get(f->store, "log_lines", l3, &old), 0);
+        assert_int_equal(store_series_batch_begin(f->store), 0);
+        assert_int_equal(store_begin(f->store), -EBUSY);
+        assert_int_equal(store_series_get(f->store, "log_lines", l1, &id1), 0);
+        assert_int_equal(store_series_get(f->store, "log_lines", l2, &id2), 0);
+        assert_int_equal(store_series_get(f->store, "log_lines", l3, &id3), 0);
+        assert_int_equal(id1, id2);
+        assert_int_equal(id3, old);
+        assert_int_equal(store_series_batch_end(f->store), 0);
+        assert_int_equal(store_append(f->store, id1, T0, 1), 0);
+        assert_int_equal(store_commit(f->store), 0);
+        reopen(f);
+        StoreSeries *v;
+        size_t n;
+        assert_int_equal(store_series_match(f->store, "log_lines", NULL, &v, &n), 0);
+        assert_int_equal(n, 2);
+        store_series_array_free(v, n);
+        assert_int_equal(store_series_get(f->store, "log_lines", l1, &id2), 0);
+        assert_int_equal(id1, id2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -257,6 +287,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_sample_cut_on_utf8_boundary, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_events_since, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_transaction_atomic, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_series_batch, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
