@@ -546,7 +546,7 @@ static void logs_cycle(Agent *a, int64_t now_ms)
         logs_flush(a, now_ms, false);
 }
 
-int agent_enable_logs(Agent *a, int64_t now_ms)
+int agent_enable_logs(Agent *a, int64_t now_ms, bool follow)
 {
         _cleanup_free_ char *msg = NULL;
 
@@ -556,6 +556,7 @@ int agent_enable_logs(Agent *a, int64_t now_ms)
         if (r < 0)
                 return log_error_errno(r, "%s", msg ? msg : "cannot set up log ingestion");
         log_ingest_set_store(a->logs, a->store); /* even if NULL for now: keep, never drop */
+        log_ingest_set_restart_commands(a->logs, follow);
         r = log_ingest_add_configured(a->logs, now_ms, &msg);
         if (r < 0)
                 return log_error_errno(r, "%s", msg ? msg : "cannot set up the log sources");

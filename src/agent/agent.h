@@ -73,8 +73,9 @@ void agent_stats(const Agent *a, AgentStats *ret);
 
 /* Starts ingesting the logs of the configuration (logs.enabled): each cycle then reads them,
  * and stores their counts, templates, events and cursors after the metrics. Sources that
- * cannot be read are logged once and skipped. Returns the number of sources. */
-int agent_enable_logs(Agent *a, int64_t now_ms);
+ * cannot be read are logged once and skipped. follow: the agent runs for ever (the monitor),
+ * so log commands that end are run again. Returns the number of sources. */
+int agent_enable_logs(Agent *a, int64_t now_ms, bool follow);
 /* NULL unless agent_enable_logs() ran. */
 LogIngest *agent_logs(Agent *a);
 /* Reads the lines that are there now (the monitor calls this when a source's fd wakes up),

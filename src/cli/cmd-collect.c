@@ -148,7 +148,7 @@ int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCom
         _cleanup_(agent_freep) Agent *a = NULL;
         if (agent_new(ctx->config, db_path, "/proc", "/sys", 0, &a) < 0)
                 return EXIT_UNKNOWN;
-        if (logs && agent_enable_logs(a, time_now_ms()) < 0)
+        if (logs && agent_enable_logs(a, time_now_ms(), false) < 0)
                 return EXIT_UNKNOWN;
         if (collect_cycles(a, count, interval_ms, "collecting") < 0)
                 return EXIT_UNKNOWN;

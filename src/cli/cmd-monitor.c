@@ -177,7 +177,7 @@ int cmd_monitor(CliContext *ctx, int argc, char **argv)
         if (agent_new(ctx->config, db_path, "/proc", "/sys", AGENT_STORE_MAY_FAIL, &a) < 0)
                 return EXIT_UNKNOWN;
         m.agent = a;
-        if (logs && agent_enable_logs(a, time_now_ms()) < 0)
+        if (logs && agent_enable_logs(a, time_now_ms(), true) < 0)
                 return EXIT_UNKNOWN;
         Loop *l = NULL;
         int r = loop_new(&l);

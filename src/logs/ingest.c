@@ -35,6 +35,7 @@
 #define N_SEVERITIES     9 /* 0..7 and unknown */
 #define KW_FAST          64
 #define DETECT_LINES     8
+#define RESTART_MAX_MS   (5 * MSEC_PER_MIN)
 
 static const char *const severity_labels[N_SEVERITIES] = {
         "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "unknown",
@@ -107,12 +108,15 @@ typedef struct SourceState {
         bool dirty;            /* cursor moved or counters changed since the last flush */
         bool active;           /* lines came since the last flush: the open bucket may still fill */
         unsigned detect_lines; /* lines looked at to detect the format */
+        int64_t restart_at_ms; /* a command that ended runs again then (0: not yet due) */
+        int64_t restart_delay_ms;
 } SourceState;
 
 struct LogIngest {
         const LogsConfig *cfg;
         Store *store;
         bool persistent; /* has (had) a store: without one now, keep everything for later */
+        bool restart_commands;
         SourceState **sources;
         size_t n_sources;
         LogEventRow *events; /* not yet stored */
@@ -684,6 +688,35 @@ static int on_line(void *userdata, const LogLine *l)
         return 0;
 }
 
+/* A command that ended is run again, after 1 s, doubling up to RESTART_MAX_MS while it
+ * keeps ending without a line, as a supervisor would: `kubectl logs -f` loses its
+ * connection, a container restarts. Its miner, counts and name go on. */
+static void restart_command(SourceState *st, int64_t now_ms)
+{
+        if (st->restart_at_ms == 0) {
+                st->restart_delay_ms = st->restart_delay_ms == 0
+                                               ? MSEC_PER_SEC
+                                               : MIN(st->restart_delay_ms * 2, RESTART_MAX_MS);
+                st->restart_at_ms = now_ms + st->restart_delay_ms;
+                return;
+        }
+        if (now_ms < st->restart_at_ms)
+                return;
+        st->restart_at_ms = 0;
+        LogSource *fresh = NULL;
+        if (log_source_new_command(st->src->name, st->src->target, true, &fresh) < 0)
+                return; /* tried again after the next delay */
+        fresh->lines = st->src->lines;
+        fresh->bytes = st->src->bytes;
+        fresh->truncated_lines = st->src->truncated_lines;
+        log_source_set_note(fresh, "restarted after it ended (%s)",
+                            st->src->error  ? st->src->error
+                            : st->src->note ? st->src->note
+                                            : "exit status 0");
+        log_source_free(st->src);
+        st->src = fresh;
+}
+
 int log_ingest_poll(LogIngest *in, int64_t now_ms, size_t max_lines)
 {
         int total = 0;
@@ -694,13 +727,24 @@ int log_ingest_poll(LogIngest *in, int64_t now_ms, size_t max_lines)
                 in->cur_st = st;
                 in->cur_now_ms = now_ms;
                 int r = log_source_read(st->src, max_lines, on_line, in);
-                if (r > 0)
+                if (r > 0) {
                         total += r;
+                        st->restart_delay_ms = 0; /* it delivers: a later exit restarts soon */
+                }
                 if (drain_n_clusters(st->drain) + 64 < st->n_meta)
                         meta_prune(st);
+                if (in->restart_commands && st->src->ops->kind == LOG_SOURCE_COMMAND &&
+                    st->src->eof)
+                        restart_command(st, now_ms);
         }
         in->cur_st = NULL;
         return total;
+}
+
+void log_ingest_set_restart_commands(LogIngest *in, bool restart)
+{
+        assert(in);
+        in->restart_commands = restart;
 }
 
 /* --- flush --- */

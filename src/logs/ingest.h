@@ -73,6 +73,10 @@ int log_ingest_add_configured(LogIngest *in, int64_t now_ms, char **reterr_msg);
  * dropping it. Sources added while there was no store were not restored. */
 void log_ingest_set_store(LogIngest *in, Store *store);
 
+/* Commands that end are run again (the agent), with a backoff from 1 s to 5 min while they
+ * end without output; by default (one-shot use) a command runs once. */
+void log_ingest_set_restart_commands(LogIngest *in, bool restart);
+
 /* Reads what every source has now (at most max_lines per source; 0 = no limit), parses,
  * mines and counts. Returns lines read. */
 int log_ingest_poll(LogIngest *in, int64_t now_ms, size_t max_lines);

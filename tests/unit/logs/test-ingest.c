@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,6 +430,54 @@ static void test_detect_after_banner(void **state)
         assert_true(sum_series(f->store, "log_lines", "severity", "warning", NULL) == 1);
 }
 
+/* Polls until the ingest has read `want` lines in all (real time: a child process writes). */
+static void poll_until(LogIngest *in, int64_t now, uint64_t want)
+{
+        LogIngestStats st;
+
+        for (int i = 0; i < 500; i++) {
+                (void) log_ingest_poll(in, now, 0);
+                log_ingest_stats(in, &st);
+                if (st.lines >= want)
+                        return;
+                usleep(10000);
+        }
+        fail_msg("read %" PRIu64 " lines, expected %" PRIu64, st.lines, want);
+}
+
+/* With restarts on (the monitor), a command that ended runs again after a delay that doubles
+ * while it ends without output; its counts go on under the same name. */
+static void test_command_restarted(void **state)
+{
+        Fixture *f = *state;
+        _cleanup_free_ char *err = NULL;
+        LogSource *src;
+        int64_t now = T0;
+        LogIngestSourceInfo si;
+
+        assert_int_equal(log_ingest_new(&f->cfg->logs, NULL, &f->in, &err), 0);
+        log_ingest_set_restart_commands(f->in, true);
+        assert_int_equal(log_source_new_command("cmd", "echo job done", true, &src), 0);
+        assert_int_equal(log_ingest_add_source(f->in, src, LOG_FORMAT_AUTO, now), 0);
+        poll_until(f->in, now, 1);
+        log_ingest_source_info(f->in, 0, &si);
+        for (int i = 0; i < 500 && !si.source->eof; i++) {
+                usleep(10000);
+                (void) log_ingest_poll(f->in, now, 0);
+                log_ingest_source_info(f->in, 0, &si);
+        }
+        assert_true(si.source->eof);
+        (void) log_ingest_poll(f->in, now, 0);       /* due in 1 s */
+        (void) log_ingest_poll(f->in, now + 999, 0); /* not yet */
+        log_ingest_source_info(f->in, 0, &si);
+        assert_true(si.source->eof);
+        (void) log_ingest_poll(f->in, now + 1000, 0); /* runs again */
+        poll_until(f->in, now + 1000, 2);
+        log_ingest_source_info(f->in, 0, &si);
+        assert_string_equal(si.source->name, "cmd");
+        assert_int_equal(si.source->lines, 2); /* the count went on across the restart */
+}
+
 static void test_name_for_path(void **state)
 {
         (void) state;
@@ -507,6 +556,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_flush_failure_retries, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_keywords, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_detect_after_banner, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_command_restarted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_name_for_path, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_mask, setup, teardown),
