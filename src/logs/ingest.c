@@ -651,7 +651,8 @@ static int on_line(void *userdata, const LogLine *l)
         b->lines++;
         b->sev[sev >= 0 ? sev : 8]++;
         st->sev_seen[sev >= 0 ? sev : 8] = true;
-        count_keywords(in, st, b, rec.msg, rec.msg_len);
+        /* the whole line: "ERROR" as a level word is an error line to an operator too */
+        count_keywords(in, st, b, l->text, l->len);
         if (rec.is_access)
                 count_access(in, st, b, &rec.access);
         else if (rec.msg_len >= 18 && memmem(rec.msg, rec.msg_len, "upstream timed out", 18))

@@ -783,11 +783,15 @@ static int parse_syslog(const char *p, const char *e, const LogParseContext *ctx
                 return -EBADMSG;
         if (q >= e || *q != ' ')
                 return -EBADMSG;
+        bool iso = is_digit(*p);
         r->ts_ms = stamp_to_ms(&st);
 
         host = skip_blanks(q, e);
         p = skip_word(host, e);
         if (p == host)
+                return -EBADMSG;
+        /* "<stamp> ERROR msg" is an application's log, not syslog: a level is no host name */
+        if (log_severity_from_word(host, (size_t) (p - host)) >= 0)
                 return -EBADMSG;
         /* no hostname: "Nov 21 22:56:11 sshd[1]: msg" */
         if ((p[-1] == ':' || p[-1] == ']') && (q = get_tag(host, e, r)))
@@ -797,6 +801,10 @@ static int parse_syslog(const char *p, const char *e, const LogParseContext *ctx
                 if ((q = get_tag(p, e, r)))
                         p = q;
         }
+        /* rsyslog's ISO form always has a tag, and one without blanks: without that the
+         * line is some other ISO-stamped log ("<iso> worker-3 started job 7: ok") */
+        if (iso && (!r->program || memchr(r->program, ' ', r->program_len)))
+                return -EBADMSG;
         rec_set_msg(r, p, e);
         if (pri >= 0)
                 r->severity = pri & 7;

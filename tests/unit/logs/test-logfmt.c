@@ -1222,6 +1222,14 @@ static void test_logfmt_detect_misc(void **state)
                 {"<34>Nov 21 22:56:11 h p: x", LOG_FORMAT_SYSLOG},
                 {"<34>garbage", LOG_FORMAT_GENERIC},
                 {"", LOG_FORMAT_GENERIC},
+                /* application logs with an ISO stamp are not rsyslog's ISO form: a level is
+                 * no host name, and that form always has a tag without blanks */
+                {"2026-11-22T03:05:31+00:00 ERROR connection to db-1 refused", LOG_FORMAT_GENERIC},
+                {"2026-11-22T03:05:31+00:00 FATAL out of memory: killed worker 7",
+                 LOG_FORMAT_GENERIC},
+                {"2026-11-22T03:05:31+00:00 worker-3 started job 7", LOG_FORMAT_GENERIC},
+                {"2026-11-22T03:05:31+00:00 worker-3 job 7 is done: ok", LOG_FORMAT_GENERIC},
+                {"Nov 22 03:05:31 WARN low disk", LOG_FORMAT_GENERIC},
         };
 
         (void) state;
