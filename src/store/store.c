@@ -1622,6 +1622,19 @@ static bool series_has_chunk_after(const Series *se, int64_t cutoff)
         return false;
 }
 
+/* Runs a statement with one integer parameter that returns no rows. */
+static int exec_int64(Store *s, const char *sql, int64_t v, const char *what)
+{
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+                (void) sqlite3_bind_int64(st, 1, v);
+                rc = sqlite3_step(st);
+        }
+        (void) sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : sql_error(s, rc, what);
+}
+
 int store_retention(Store *s, int64_t now_ms, int64_t keep_ms)
 {
         _cleanup_free_ bool *gone = NULL;
@@ -1654,6 +1667,11 @@ int store_retention(Store *s, int64_t now_ms, int64_t keep_ms)
                 goto out_rollback;
         }
         dropped = sqlite3_changes64(s->db);
+        /* Log events age like samples; templates and sources stay (a template forgotten
+         * would be reported as new again). */
+        r = exec_int64(s, "DELETE FROM log_event WHERE ts < ?1", cutoff, "applying retention");
+        if (r < 0)
+                goto out_rollback;
 
         gone = xnew0(bool, s->n_series + 1);
         for (size_t i = 0; i < s->n_series; i++) {

@@ -202,6 +202,12 @@ static void test_events_since(void **state)
         assert_int_equal(logdb_event_list(f->store, 0, "nothing", &v, &n), 0);
         assert_int_equal(n, 0);
         logdb_event_rows_free(v, n);
+        /* retention drops events like samples */
+        assert_int_equal(store_retention(f->store, T0 + 60000 + 1000, 30000), 0);
+        assert_int_equal(logdb_event_list(f->store, 0, NULL, &v, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(v[0].ts_ms, T0 + 60000);
+        logdb_event_rows_free(v, n);
 }
 
 /* Rows written between store_begin() and store_commit() become durable with the samples,
