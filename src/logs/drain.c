@@ -86,7 +86,14 @@
 typedef struct Tok {
         uint32_t off; /* in the text it was cut from */
         uint32_t len;
+        uint32_t word; /* of a template token: TOK_WORD or TOK_NOT_WORD (is_wordlike()) */
 } Tok;
+
+enum {
+        TOK_UNKNOWN,
+        TOK_WORD,
+        TOK_NOT_WORD
+};
 
 /* A "<*>" of a masked text (at m_off) and the bytes [o_start, o_end) of the original message
  * it stands for. Spans are kept sorted by m_off, never overlapping. */
@@ -853,13 +860,14 @@ static void tokenize(Drain *d, const char *t, size_t n)
                                 if (k == DRAIN_MAX_TOKENS - 1)
                                         goto last;
                         } else {
-                                d->toks[k++] = (Tok){(uint32_t) start, (uint32_t) (p - start)};
+                                d->toks[k++] = (Tok){.off = (uint32_t) start,
+                                                     .len = (uint32_t) (p - start)};
                                 in = false;
                         }
                 }
         }
         if (in)
-                d->toks[k++] = (Tok){(uint32_t) start, (uint32_t) (n - start)};
+                d->toks[k++] = (Tok){.off = (uint32_t) start, .len = (uint32_t) (n - start)};
         d->n_toks = k;
         return;
 last:;
@@ -867,7 +875,7 @@ last:;
         size_t e = n;
         while (e > start && is_space((unsigned char) t[e - 1]))
                 e--;
-        d->toks[k++] = (Tok){(uint32_t) start, (uint32_t) (e - start)};
+        d->toks[k++] = (Tok){.off = (uint32_t) start, .len = (uint32_t) (e - start)};
         d->n_toks = k;
 #else
         size_t i = 0;
@@ -881,12 +889,13 @@ last:;
                         size_t e = n;
                         while (e > start && is_space((unsigned char) t[e - 1]))
                                 e--;
-                        d->toks[k++] = (Tok){(uint32_t) start, (uint32_t) (e - start)};
+                        d->toks[k++] =
+                                (Tok){.off = (uint32_t) start, .len = (uint32_t) (e - start)};
                         break;
                 }
                 while (i < n && !is_space((unsigned char) t[i]))
                         i++;
-                d->toks[k++] = (Tok){(uint32_t) start, (uint32_t) (i - start)};
+                d->toks[k++] = (Tok){.off = (uint32_t) start, .len = (uint32_t) (i - start)};
         }
         d->n_toks = k;
 #endif
@@ -1209,6 +1218,8 @@ static void lru_push_front(Drain *d, uint32_t s)
                 d->lru_tail = s;
 }
 
+static bool is_wordlike(const char *s, size_t n);
+
 static void cluster_set_template(Cluster *c, const char *text, const Tok *toks, uint32_t n)
 {
         size_t len = 0;
@@ -1222,7 +1233,9 @@ static void cluster_set_template(Cluster *c, const char *text, const Tok *toks, 
                 if (i > 0)
                         t[p++] = ' ';
                 memcpy(t + p, text + toks[i].off, toks[i].len);
-                nt[i] = (Tok){(uint32_t) p, toks[i].len};
+                nt[i] = (Tok){.off = (uint32_t) p,
+                              .len = toks[i].len,
+                              .word = is_wordlike(t + p, toks[i].len) ? TOK_WORD : TOK_NOT_WORD};
                 n_params += is_param(t + p, toks[i].len);
                 p += toks[i].len;
         }
@@ -1333,9 +1346,13 @@ static bool same_key(const char *a, size_t an, const char *b, size_t bn)
 
 /* Two different constant-looking tokens at one position ("Resumed" and "Started", "(usable)"
  * and "(reserved)"), not values of one key: evidence of two templates. */
-static bool conflict(const char *a, size_t an, const char *b, size_t bn)
+static bool conflict(const Tok *ta, const char *a, const char *b, size_t bn, uint8_t *b_word)
 {
-        return is_wordlike(a, an) && is_wordlike(b, bn) && !same_key(a, an, b, bn);
+        if (ta->word != TOK_WORD)
+                return false;
+        if (*b_word == TOK_UNKNOWN)
+                *b_word = is_wordlike(b, bn) ? TOK_WORD : TOK_NOT_WORD;
+        return *b_word == TOK_WORD && !same_key(a, ta->len, b, bn);
 }
 
 /* The best cluster of a leaf for the current line, or NONE. The score of a cluster is its
@@ -1353,6 +1370,9 @@ static uint32_t leaf_match(const Drain *d, uint32_t leaf, uint32_t *ret_equal)
         *ret_equal = 0;
         if (n == 0)
                 return node->n_clusters ? node->clusters[0] : NONE;
+        /* whether each line token is word-like, found out once when first needed */
+        uint8_t line_word[DRAIN_MAX_TOKENS];
+        memset(line_word, TOK_UNKNOWN, n);
         for (uint32_t k = 0; k < node->n_clusters; k++) {
                 const Cluster *c = &d->cl[node->clusters[k]];
                 const Tok *tt = c->tokens;
@@ -1363,9 +1383,10 @@ static uint32_t leaf_match(const Drain *d, uint32_t leaf, uint32_t *ret_equal)
                                 equal++;
                                 continue;
                         }
-                        if (equal + (n - i - 1) < floor)
+                        conflicts += conflict(&tt[i], t, m, mt[i].len, &line_word[i]);
+                        /* the best this cluster can still score: every later token equal */
+                        if (equal + (n - i - 1) < floor + CONFLICT_WEIGHT * conflicts)
                                 break; /* cannot reach the threshold or the best */
-                        conflicts += conflict(t, tt[i].len, m, mt[i].len);
                 }
                 uint32_t penalty = CONFLICT_WEIGHT * conflicts;
                 if (equal < penalty || equal - penalty < need)
@@ -1605,7 +1626,7 @@ static bool cluster_merge(Drain *d, uint32_t s)
                         tl = 3;
                 }
                 memcpy(d->tbuf + p, t, tl);
-                nt[i] = (Tok){(uint32_t) p, (uint32_t) tl};
+                nt[i] = (Tok){.off = (uint32_t) p, .len = (uint32_t) tl};
                 p += tl + 1;
         }
         cluster_set_template(c, d->tbuf, nt, n);

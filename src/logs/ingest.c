@@ -30,12 +30,13 @@
  * silence gets one zero bucket after the last line and then nothing until the next. */
 #define ZERO_FILL_MAX 1440
 /* Line timestamps further than this from the arrival time are not believed. */
-#define TS_FUTURE_MAX_MS (MSEC_PER_DAY)
-#define TS_PAST_MAX_MS   (400 * MSEC_PER_DAY)
-#define N_SEVERITIES     9 /* 0..7 and unknown */
-#define KW_FAST          64
-#define DETECT_LINES     8
-#define RESTART_MAX_MS   (5 * MSEC_PER_MIN)
+#define TS_FUTURE_MAX_MS    (MSEC_PER_DAY)
+#define TS_PAST_MAX_MS      (400 * MSEC_PER_DAY)
+#define N_SEVERITIES        9 /* 0..7 and unknown */
+#define KW_FAST             64
+#define DETECT_LINES        8
+#define RESTART_MAX_MS      (5 * MSEC_PER_MIN)
+#define NEW_EVENTS_PER_HOUR 100u
 
 static const char *const severity_labels[N_SEVERITIES] = {
         "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "unknown",
@@ -52,6 +53,7 @@ typedef struct ClusterMeta {
         char *sample;
         char *params;
         bool dirty;
+        bool stored;        /* has a row in the store (restored, or written) */
         uint64_t in_bucket; /* lines in the open bucket */
 } ClusterMeta;
 
@@ -108,7 +110,12 @@ typedef struct SourceState {
         bool dirty;            /* cursor moved or counters changed since the last flush */
         bool active;           /* lines came since the last flush: the open bucket may still fill */
         unsigned detect_lines; /* lines looked at to detect the format */
-        int64_t restart_at_ms; /* a command that ended runs again then (0: not yet due) */
+        uint32_t *evicted;     /* templates the miner dropped, to delete from the store */
+        size_t n_evicted;
+        int64_t event_hour_ms;   /* the clock hour the events below were counted in */
+        unsigned events_in_hour; /* new-pattern events recorded in it */
+        uint64_t events_dropped; /* beyond NEW_EVENTS_PER_HOUR in it */
+        int64_t restart_at_ms;   /* a command that ended runs again then (0: not yet due) */
         int64_t restart_delay_ms;
 } SourceState;
 
@@ -257,8 +264,11 @@ static void meta_prune(SourceState *st)
                 ClusterMeta *m = old[i];
                 if (!m)
                         continue;
-                if (!m->dirty && m->in_bucket == 0 &&
-                    !drain_get(st->drain, m->id, &(DrainCluster){})) {
+                if (m->in_bucket == 0 && !drain_get(st->drain, m->id, &(DrainCluster){})) {
+                        /* dropped by the miner (max_clusters): its row goes too */
+                        st->evicted =
+                                xreallocarray(st->evicted, st->n_evicted + 1, sizeof(*st->evicted));
+                        st->evicted[st->n_evicted++] = m->id;
                         meta_free(m);
                         continue;
                 }
@@ -280,6 +290,7 @@ static void source_state_free(SourceState *st)
                 meta_free(st->meta[i]);
         free(st->meta);
         free(st->touched);
+        free(st->evicted);
         bucket_done(&st->cur);
         for (size_t i = 0; i < st->n_closed; i++)
                 bucket_done(&st->closed[i]);
@@ -408,6 +419,7 @@ static int restore_template(void *userdata, const LogTemplateRow *t)
         m->first_seen_ms = t->first_seen_ms;
         m->last_seen_ms = t->last_seen_ms;
         m->severity = t->severity;
+        m->stored = true;
         free(m->sample);
         m->sample = xstrdup(t->sample);
         free(m->params);
@@ -684,7 +696,23 @@ static int on_line(void *userdata, const LogLine *l)
                 b->new_templates++;
                 if (!in->cfg->shadow_mode)
                         b->anomalies++;
-                new_event(in, st, &c, l->text, sev, ts);
+                /* A flood of never-seen lines (junk, a debug switch) is counted in full but
+                 * recorded as events only up to NEW_EVENTS_PER_HOUR a clock hour. */
+                int64_t hour = now - now % MSEC_PER_HOUR;
+                if (hour != st->event_hour_ms) {
+                        st->event_hour_ms = hour;
+                        st->events_in_hour = 0;
+                        st->events_dropped = 0;
+                }
+                if (st->events_in_hour < NEW_EVENTS_PER_HOUR) {
+                        st->events_in_hour++;
+                        new_event(in, st, &c, l->text, sev, ts);
+                } else if (st->events_dropped++ == 0)
+                        log_source_set_note(st->src,
+                                            "more than %u new templates within an hour: the "
+                                            "rest are counted (log_new_templates) but not "
+                                            "listed as events",
+                                            NEW_EVENTS_PER_HOUR);
         }
         return 0;
 }
@@ -936,10 +964,27 @@ static int write_source(LogIngest *in, SourceState *st, int64_t now_ms)
 
 static int write_templates(LogIngest *in, SourceState *st)
 {
+        for (size_t i = 0; i < st->n_evicted; i++) {
+                int r = logdb_template_delete(in->store, st->src->name, st->evicted[i]);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < st->meta_size; i++) {
                 ClusterMeta *m = st->meta[i];
                 DrainCluster c;
-                if (!m || !m->dirty || !drain_get(st->drain, m->id, &c))
+                if (!m)
+                        continue;
+                if (!drain_get(st->drain, m->id, &c)) {
+                        /* dropped by the miner while its lines are still being counted */
+                        if (m->stored) {
+                                int r = logdb_template_delete(in->store, st->src->name, m->id);
+                                if (r < 0)
+                                        return r;
+                                m->stored = false;
+                        }
+                        continue;
+                }
+                if (!m->dirty)
                         continue;
                 LogTemplateRow row = {
                         .source = st->src->name,
@@ -955,6 +1000,7 @@ static int write_templates(LogIngest *in, SourceState *st)
                 int r = logdb_template_put(in->store, &row);
                 if (r < 0)
                         return r;
+                m->stored = true;
         }
         return 0;
 }
@@ -1023,6 +1069,7 @@ int log_ingest_flush(LogIngest *in, int64_t now_ms, bool final)
                         if (st->meta[j])
                                 st->meta[j]->dirty = false;
                 st->dirty = false;
+                st->n_evicted = 0;
         }
         events_clear(in);
         goto out_clear;

@@ -263,6 +263,21 @@ int logdb_template_list(Store *s, const char *source, size_t top, LogTemplateRow
         return 0;
 }
 
+static const char sql_template_delete[] = "DELETE FROM log_template WHERE source = ?1 AND id = ?2";
+
+int logdb_template_delete(Store *s, const char *source, uint32_t id)
+{
+        sqlite3_stmt *st;
+
+        assert(s && source);
+        int r = store_prepare_cached(s, sql_template_delete, &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, source);
+        (void) sqlite3_bind_int64(st, 2, id);
+        return step_done(s, st, "deleting a log template");
+}
+
 void logdb_template_row_done(LogTemplateRow *r)
 {
         if (!r)

@@ -69,6 +69,8 @@ int logdb_template_put(Store *s, const LogTemplateRow *row);
 /* Templates of a source (NULL: all), by count descending then id; top 0: all. */
 int logdb_template_list(Store *s, const char *source, size_t top, LogTemplateRow **ret,
                         size_t *ret_n);
+/* Deletes a template (the miner dropped it: max_clusters). 0 also if there was none. */
+int logdb_template_delete(Store *s, const char *source, uint32_t id);
 void logdb_template_row_done(LogTemplateRow *r);
 void logdb_template_rows_free(LogTemplateRow *a, size_t n);
 

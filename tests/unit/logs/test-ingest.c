@@ -478,6 +478,61 @@ static void test_command_restarted(void **state)
         assert_int_equal(si.source->lines, 2); /* the count went on across the restart */
 }
 
+/* Lines of n words "w w w ...": every length is a template of its own. */
+static void append_lengths(const char *path, unsigned from, unsigned to)
+{
+        static const char head[] = "2023-11-14T22:13:05+00:00 h app[1]:";
+        for (unsigned n = from; n <= to; n++) {
+                char line[2048];
+                size_t len = sizeof(head) - 1;
+                memcpy(line, head, len);
+                for (unsigned i = 0; i < n; i++, len += 2)
+                        memcpy(line + len, " w", 2);
+                memcpy(line + len, "\n", 2);
+                append(path, line);
+        }
+}
+
+static size_t template_rows(Store *s)
+{
+        LogTemplateRow *t;
+        size_t n;
+        assert_int_equal(logdb_template_list(s, "app", 0, &t, &n), 0);
+        logdb_template_rows_free(t, n);
+        return n;
+}
+
+/* A flood of never-seen lines: all counted, at most 100 events an hour, and the store keeps
+ * only the templates the miner keeps (max_clusters). */
+static void test_flood_bounded(void **state)
+{
+        Fixture *f = *state;
+        int64_t now = T0 + 10 * MSEC_PER_MIN;
+        LogEventRow *ev;
+        size_t n;
+
+        f->cfg->logs.drain_max_clusters = 10;
+        append_lengths(f->log, 1, 10);
+        start(f, LOG_FORMAT_SYSLOG, now);
+        assert_int_equal(log_ingest_poll(f->in, now, 0), 10);
+        assert_int_equal(log_ingest_flush(f->in, now, false), 0);
+        assert_int_equal(template_rows(f->store), 10);
+
+        append_lengths(f->log, 11, 160);
+        assert_int_equal(log_ingest_poll(f->in, now, 0), 150);
+        assert_int_equal(log_ingest_flush(f->in, now, true), 0);
+        assert_int_equal(template_rows(f->store), 10); /* the evicted ones are gone */
+        assert_true(sum_series(f->store, "log_new_templates", NULL, NULL, NULL) == 160);
+        assert_int_equal(logdb_event_list(f->store, 0, NULL, &ev, &n), 0);
+        assert_int_equal(n, 100);
+        logdb_event_rows_free(ev, n);
+        LogSourceRow row;
+        assert_int_equal(logdb_source_get(f->store, "app", &row), 1);
+        assert_non_null(row.note);
+        assert_non_null(strstr(row.note, "more than 100 new templates within an hour"));
+        logdb_source_row_done(&row);
+}
+
 static void test_name_for_path(void **state)
 {
         (void) state;
@@ -557,6 +612,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_keywords, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_detect_after_banner, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_command_restarted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_flood_bounded, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_name_for_path, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_mask, setup, teardown),
