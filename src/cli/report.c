@@ -270,8 +270,20 @@ void report_collection_print(Agent *a, const char *db_path, FILE *f)
                 panel_add_section(p, "logs");
                 panel_add(p, "read", "%" PRIu64 " lines (%s) from %zu sources", ls.lines,
                           bytes((double) ls.bytes, b1, sizeof(b1)), ls.sources);
-                panel_add(p, "templates", "%" PRIu64 ", %" PRIu64 " new this run", ls.templates,
-                          ls.new_templates);
+                size_t learning = 0;
+                for (size_t i = 0; i < log_ingest_n_sources(logs); i++) {
+                        LogIngestSourceInfo si;
+                        log_ingest_source_info(logs, i, &si);
+                        learning += si.learning;
+                }
+                if (learning > 0)
+                        panel_add(p, "templates",
+                                  "%" PRIu64 ", %" PRIu64 " new this run (%zu of %zu sources "
+                                  "still learning: logs.learning_period)",
+                                  ls.templates, ls.new_templates, learning, ls.sources);
+                else
+                        panel_add(p, "templates", "%" PRIu64 ", %" PRIu64 " new this run",
+                                  ls.templates, ls.new_templates);
                 for (size_t i = 0; i < log_ingest_n_sources(logs); i++) {
                         LogIngestSourceInfo si;
                         log_ingest_source_info(logs, i, &si);
