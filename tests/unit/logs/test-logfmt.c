@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/parse.h"
@@ -1454,6 +1455,12 @@ static void test_logfmt_loghub(void **state)
         (void) state;
         if (!base) {
                 print_message("AIOPS_SHARED_DATA is not set, skipping the Loghub lines\n");
+                skip();
+        }
+        _cleanup_free_ char *dir = xasprintf("%s/loghub-2k", base);
+        if (access(dir, R_OK | X_OK) < 0) {
+                /* a checkout without the shared data sets beside it */
+                print_message("'%s' is not there, skipping the Loghub lines\n", dir);
                 skip();
         }
         for (size_t s = 0; s < ELEMENTSOF(sets); s++) {
