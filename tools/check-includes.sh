@@ -10,8 +10,9 @@ allowed() {
         collect) echo "core collect" ;;
         store) echo "core store" ;;
         logs) echo "core store logs" ;;
+        detect) echo "core detect" ;;
         agent) echo "core collect store logs agent" ;;
-        cli) echo "core collect store logs agent cli" ;;
+        cli) echo "core collect store logs detect agent cli" ;;
         *) echo "" ;;
         esac
 }

@@ -100,3 +100,7 @@ int cmd_run(CliContext *ctx, int argc, char **argv);
 int cmd_logs(CliContext *ctx, int argc, char **argv);
 /* cmd-logs-mine.c: `aiops logs mine`, argv[0] = "mine". */
 int cmd_logs_mine(CliContext *ctx, int argc, char **argv);
+int cmd_detect(CliContext *ctx, int argc, char **argv);
+/* cmd-detect-outliers.c, cmd-detect-stream.c: argv[0] is the subcommand. */
+int cmd_detect_outliers(CliContext *ctx, int argc, char **argv);
+int cmd_detect_stream(CliContext *ctx, int argc, char **argv);

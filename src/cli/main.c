@@ -22,6 +22,8 @@ static const CliCommand commands[] = {
          cmd_status},
         {"logs", "log templates, new patterns, trends and sources; batch template mining",
          cmd_logs},
+        {"detect", "anomaly detection on your own data: outliers in a CSV, a series online",
+         cmd_detect},
 };
 
 static void help(FILE *f)

@@ -1,0 +1,17 @@
+/* (being written) */
+#include "detect/kmeans.h"
+
+#include <errno.h>
+
+#include "core/alloc.h"
+
+int kmeans_score_matrix(const Matrix *x, const OutlierOptions *o, double *ret_scores,
+                        char **reterr_msg)
+{
+        (void) x;
+        (void) o;
+        (void) ret_scores;
+        if (reterr_msg)
+                *reterr_msg = xstrdup("method 'kmeans' is not built yet");
+        return -EOPNOTSUPP;
+}
