@@ -81,6 +81,13 @@ static void suggest(Store *s, const char *metric)
                 fprintf(stderr, "list the stored metrics with 'aiops query --list'\n");
 }
 
+/* _cleanup_free_ on an array would free its first element only. */
+static void labels_free(char *(*v)[MAX_LABELS])
+{
+        for (size_t i = 0; i < MAX_LABELS; i++)
+                free((*v)[i]);
+}
+
 int cmd_query(CliContext *ctx, int argc, char **argv)
 {
         static const struct option options[] = {
@@ -92,7 +99,7 @@ int cmd_query(CliContext *ctx, int argc, char **argv)
                 {},
         };
         const char *labels[2 * MAX_LABELS + 1] = {};
-        _cleanup_free_ char *label_buf[MAX_LABELS] = {};
+        _cleanup_(labels_free) char *label_buf[MAX_LABELS] = {};
         size_t n_labels = 0;
         int64_t now = time_now_ms(), since = now - MSEC_PER_HOUR, until = now;
         bool list = false;
