@@ -1,8 +1,16 @@
 /* Reading users' numeric CSV files (`aiops detect outliers --input X.csv`, `aiops detect
  * stream --input series.csv`). The input is untrusted: any bytes, any size up to a limit.
- * RFC 4180 quoting is accepted; a first row that is not numeric is the header; every error
- * names the line and the column ("X.csv:17: column 3: 'abc' is not a number"); ragged rows,
- * an empty file and (unless imputed) empty or NaN cells are errors. (being written) */
+ * RFC 4180: fields separated by ',', records by LF or CRLF (a lone CR ends a record too), a
+ * field starting with '"' is quoted and may hold ',', newlines and "" (one quote); the final
+ * newline is optional and a UTF-8 byte order mark is skipped. Deviations: blank lines are
+ * skipped (as pandas does), a '"' inside an unquoted field is kept as text, and a NUL byte
+ * is an error. The first row is the header when any of its cells is neither a number nor a
+ * missing value. Every error names the line and the column ("X.csv:17: column 3: 'abc' is
+ * not a number", "X.csv:9: 4 columns, the header has 3", "X.csv: no data rows"); ragged
+ * rows, an empty file and (unless imputed) missing cells are errors. Numbers are decimal
+ * (no hex, no "inf"; "1e999" is out of range); a missing cell is an empty one, "nan" or "NA"
+ * (any case). Errors are -EINVAL (-ERANGE for out of range) with *reterr_msg (caller frees).
+ * Not thread-safe per FILE; otherwise no shared state. */
 #pragma once
 
 #include <stdbool.h>
@@ -29,6 +37,7 @@ typedef struct CsvTable {
         char **header;   /* n_cols names, or NULL when the file has none */
         char **cells;    /* n_rows * n_cols, NUL-terminated, unquoted */
         size_t *line_of; /* the file line number of each data row, for messages */
+        char *text;      /* private: the storage the cells point into */
 } CsvTable;
 
 /* name is used in messages (the path, or "-"). */
