@@ -192,8 +192,8 @@ void stream_window_mad(const StreamWindow *w, double median, double *ret_mad, do
         double d1 = 0, d2 = 0, sum = 0;
 
         for (int t = 0; t <= n / 2; t++) {
-                double dl = l >= 0 ? median - s[l] : (double) INFINITY;
-                double dr = r < n ? s[r] - median : (double) INFINITY;
+                double dl = l >= 0 ? median - s[l] : (double) HUGE_VAL;
+                double dr = r < n ? s[r] - median : (double) HUGE_VAL;
                 double d;
                 if (dl <= dr) {
                         d = dl;
@@ -672,7 +672,7 @@ static double combine(const double *v, unsigned n, StreamCombine c)
 static double z_from_score(double score)
 {
         if (score >= 1)
-                return INFINITY;
+                return HUGE_VAL;
         return STREAM_Z_REF * sqrt(-log10(1 - score));
 }
 

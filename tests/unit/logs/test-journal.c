@@ -135,8 +135,8 @@ static const char *const sample_text[] = {
         "bad bytes \xef\xbf\xbd\xef\xbf\xbd end",
         "(root) CMD (systemctl reload nginx.service)",
         "bind() to 0.0.0.0:80 failed (98: Address already in use)",
-        "nginx[4242]: segfault at 0 ip 000055f861214155 sp 00007ffe82d10820 error 4 in "
-        "nginx[55f861214000+1000] likely on CPU 0 (core 0, socket 0)",
+        ("nginx[4242]: segfault at 0 ip 000055f861214155 sp 00007ffe82d10820 error 4 in "
+         "nginx[55f861214000+1000] likely on CPU 0 (core 0, socket 0)"),
         "nginx.service: Main process exited, code=killed, status=11/SEGV",
         "Stopped nginx.service - A high performance web server.",
 };
