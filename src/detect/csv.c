@@ -370,7 +370,7 @@ int csv_table_numbers(const CsvTable *t, const char *name, CsvImpute impute, dou
                                                 *s ? "a missing" : "an empty");
                                 return -EINVAL;
                         }
-                        x[i * d + j] = NAN;
+                        x[i * d + j] = (double) NAN;
                         missing++;
                 }
         if (missing == 0) {

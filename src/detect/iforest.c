@@ -87,7 +87,7 @@ typedef struct Builder {
 
 static void leaf(Builder *b, uint32_t i, unsigned depth, size_t n)
 {
-        b->f->nodes[i] = (IforestNode){.threshold = -INFINITY, .feature = 0, .right = i - b->base};
+        b->f->nodes[i] = (IforestNode){.threshold = -HUGE_VAL, .feature = 0, .right = i - b->base};
         b->f->value[i] = (double) depth + iforest_c((double) n);
 }
 
@@ -412,7 +412,7 @@ static bool tree_valid(const Iforest *f, uint32_t lo, uint32_t hi, unsigned dept
                         return false; /* unreachable node */
                 bool is_leaf = nd->right == i - lo;
                 if (is_leaf) {
-                        if (nd->threshold != -INFINITY || nd->feature != 0 ||
+                        if (nd->threshold != -HUGE_VAL || nd->feature != 0 ||
                             !isfinite(f->value[i]) || f->value[i] < 0 ||
                             f->value[i] > (double) MAX_DEPTH + iforest_c((double) f->max_samples))
                                 return false;

@@ -195,8 +195,8 @@ static size_t build_node(NnIndex *t, const Matrix *x, size_t lo, size_t hi)
         size_t min_id = SIZE_MAX;
 
         for (size_t j = 0; j < d; j++) {
-                blo[j] = INFINITY;
-                bhi[j] = -INFINITY;
+                blo[j] = HUGE_VAL;
+                bhi[j] = -HUGE_VAL;
         }
         for (size_t p = lo; p < hi; p++) {
                 const double *r = matrix_row(x, t->ids[p]);
@@ -239,7 +239,7 @@ static void fill_soa(NnIndex *t, const Matrix *x)
                 for (size_t p = 0; p < NN_LEAF_SIZE; p++) {
                         const double *r = p < m ? matrix_row(x, t->ids[nd->lo + p]) : NULL;
                         for (size_t j = 0; j < t->d; j++)
-                                b[j * NN_LEAF_SIZE + p] = r ? r[j] : INFINITY;
+                                b[j * NN_LEAF_SIZE + p] = r ? r[j] : HUGE_VAL;
                 }
         }
 }
