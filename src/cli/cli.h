@@ -73,6 +73,11 @@ int cli_prepare_data_dir(CliContext *ctx, char **ret_db_path);
  * was collected there yet"), not created. Logs the error and returns -errno. */
 int cli_open_existing_store(CliContext *ctx, Store **ret, char **ret_db_path);
 
+/* `aiops GROUP COMMAND ...` (logs, detect): runs the command argv[1] names with argv shifted
+ * by one, or prints the group's help (--help, or no command: then to stderr and exit 3). */
+int cli_dispatch(CliContext *ctx, const char *group, const CliCommand *cmds, size_t n, int argc,
+                 char **argv);
+
 /* Prints "aiops: <message>" for a usage error plus a hint, returns EXIT_UNKNOWN. */
 int cli_usage_error(const CliContext *ctx, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

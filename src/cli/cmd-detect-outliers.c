@@ -207,19 +207,13 @@ int cmd_detect_outliers(CliContext *ctx, int argc, char **argv)
         if (ctx->format == OUTPUT_CSV)
                 return cli_usage_error(ctx, cmd, "--csv is not supported here");
 
-        bool is_stdin = strcmp(input, "-") == 0;
-        _cleanup_fclose_ FILE *f = is_stdin ? NULL : fopen(input, "re");
-        if (!is_stdin && !f) {
-                log_error_errno(-errno, "cannot open '%s': %m", input);
-                return EXIT_UNKNOWN;
-        }
         bool tty = isatty(STDERR_FILENO);
         double t0 = now_s();
         progress(tty, "reading", input);
 
         _cleanup_(csv_table_freep) CsvTable *t = NULL;
         _cleanup_free_ char *err = NULL;
-        int r = csv_read_table(is_stdin ? stdin : f, input, &t, &err);
+        int r = csv_read_path(input, &t, &err);
         _cleanup_free_ double *x = NULL;
         if (r >= 0)
                 r = csv_table_numbers(t, input, impute, &x, &err);

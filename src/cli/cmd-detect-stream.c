@@ -169,15 +169,9 @@ int cmd_detect_stream(CliContext *ctx, int argc, char **argv)
         if (ctx->format == OUTPUT_CSV)
                 return cli_usage_error(ctx, cmd, "--csv is not supported here");
 
-        bool is_stdin = strcmp(input, "-") == 0;
-        _cleanup_fclose_ FILE *f = is_stdin ? NULL : fopen(input, "re");
-        if (!is_stdin && !f) {
-                log_error_errno(-errno, "cannot open '%s': %m", input);
-                return EXIT_UNKNOWN;
-        }
         _cleanup_(csv_table_freep) CsvTable *t = NULL;
         _cleanup_free_ char *err = NULL;
-        int r = csv_read_table(is_stdin ? stdin : f, input, &t, &err);
+        int r = csv_read_path(input, &t, &err);
         if (r < 0) {
                 log_error("%s", err ? err : "cannot read the input");
                 return EXIT_UNKNOWN;

@@ -699,13 +699,7 @@ static int cmd_ingest(CliContext *ctx, int argc, char **argv)
 
 /* --- dispatch --- */
 
-typedef struct LogsCommand {
-        const char *name;
-        const char *summary;
-        int (*run)(CliContext *ctx, int argc, char **argv);
-} LogsCommand;
-
-static const LogsCommand logs_commands[] = {
+static const CliCommand logs_commands[] = {
         {"mine", "mine templates from log files (batch; --format jsonl for benchmarks)",
          cmd_logs_mine},
         {"templates", "the templates mined so far, most frequent first", cmd_templates},
@@ -716,27 +710,7 @@ static const LogsCommand logs_commands[] = {
         {"ingest", "read a file, stdin or a command's output once into the store", cmd_ingest},
 };
 
-static void help(FILE *f)
-{
-        fprintf(f, "Usage: aiops logs COMMAND [OPTIONS]\n\nCommands:\n");
-        for (size_t i = 0; i < ELEMENTSOF(logs_commands); i++)
-                fprintf(f, "  %-10s %s\n", logs_commands[i].name, logs_commands[i].summary);
-        fprintf(f, "\n'aiops logs COMMAND --help' shows a command's options.\n");
-}
-
 int cmd_logs(CliContext *ctx, int argc, char **argv)
 {
-        if (argc < 2) {
-                help(stderr);
-                return EXIT_UNKNOWN;
-        }
-        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-            strcmp(argv[1], "help") == 0) {
-                help(stdout);
-                return EXIT_OK;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(logs_commands); i++)
-                if (strcmp(argv[1], logs_commands[i].name) == 0)
-                        return logs_commands[i].run(ctx, argc - 1, argv + 1);
-        return cli_usage_error(ctx, "logs ", "unknown logs command '%s'", argv[1]);
+        return cli_dispatch(ctx, "logs", logs_commands, ELEMENTSOF(logs_commands), argc, argv);
 }

@@ -74,6 +74,33 @@ int cli_common_option(CliContext *ctx, int opt, const char *arg)
         }
 }
 
+static void group_help(FILE *f, const char *group, const CliCommand *cmds, size_t n)
+{
+        fprintf(f, "Usage: aiops %s COMMAND [OPTIONS]\n\nCommands:\n", group);
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+        fprintf(f, "\n'aiops %s COMMAND --help' shows a command's options.\n", group);
+}
+
+int cli_dispatch(CliContext *ctx, const char *group, const CliCommand *cmds, size_t n, int argc,
+                 char **argv)
+{
+        if (argc < 2) {
+                group_help(stderr, group, cmds, n);
+                return EXIT_UNKNOWN;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+            strcmp(argv[1], "help") == 0) {
+                group_help(stdout, group, cmds, n);
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(argv[1], cmds[i].name) == 0)
+                        return cmds[i].run(ctx, argc - 1, argv + 1);
+        _cleanup_free_ char *usage = xasprintf("%s ", group);
+        return cli_usage_error(ctx, usage, "unknown %s command '%s'", group, argv[1]);
+}
+
 int cli_usage_error(const CliContext *ctx, const char *cmd, const char *fmt, ...)
 {
         va_list ap;

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "core/macro.h"
 #include "core/parse.h"
 #include "core/strbuf.h"
 
@@ -266,6 +267,20 @@ static int parse(Parser *p, FILE *f)
         if (p->n_rows == 0)
                 return fail(p, "%s: no data rows", p->name);
         return 0;
+}
+
+int csv_read_path(const char *path, CsvTable **ret, char **reterr_msg)
+{
+        if (strcmp(path, "-") == 0)
+                return csv_read_table(stdin, path, ret, reterr_msg);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f) {
+                int r = -errno;
+                if (reterr_msg)
+                        *reterr_msg = xasprintf("cannot open '%s': %s", path, strerror(-r));
+                return r;
+        }
+        return csv_read_table(f, path, ret, reterr_msg);
 }
 
 int csv_read_table(FILE *f, const char *name, CsvTable **ret, char **reterr_msg)

@@ -42,6 +42,9 @@ typedef struct CsvTable {
 
 /* name is used in messages (the path, or "-"). */
 int csv_read_table(FILE *f, const char *name, CsvTable **ret, char **reterr_msg);
+/* The same from a path, "-" being standard input; a file that cannot be opened is
+ * "cannot open 'PATH': <reason>" with its -errno. */
+int csv_read_path(const char *path, CsvTable **ret, char **reterr_msg);
 CsvTable *csv_table_free(CsvTable *t);
 DEFINE_FREEP(CsvTable, csv_table_free)
 
