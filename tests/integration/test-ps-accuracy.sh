@@ -17,6 +17,12 @@ sh -c 'while :; do :; done' &
 busy=$!
 CLEANUP="$s1 $s2 $zparent $busy"
 sleep 0.3
+# python3 starts slowly on a loaded machine: wait (up to 10 s) until its zombie child exists
+i=0
+while [ $i -lt 100 ] && ! ps -o stat= --ppid "$zparent" | grep -q Z; do
+        sleep 0.1
+        i=$((i + 1))
+done
 
 PSCOLS=pid,ppid,stat,rss,vsz,nlwp,comm
 ps -eo "$PSCOLS" --no-headers >"$WORK/before"
