@@ -19,7 +19,7 @@ CLEANUP="$s1 $s2 $zparent $busy"
 sleep 0.3
 # python3 starts slowly on a loaded machine: wait (up to 10 s) until its zombie child exists
 i=0
-while [ $i -lt 100 ] && ! ps -o stat= --ppid "$zparent" | grep -q Z; do
+while [ $i -lt 100 ] && ! pgrep -r Z -P "$zparent" >/dev/null; do
         sleep 0.1
         i=$((i + 1))
 done
