@@ -78,6 +78,10 @@ int cli_open_existing_store(CliContext *ctx, Store **ret, char **ret_db_path);
 int cli_dispatch(CliContext *ctx, const char *group, const CliCommand *cmds, size_t n, int argc,
                  char **argv);
 
+/* Flushes stdout: EXIT_OK, or EXIT_UNKNOWN after logging that the output could not be written
+ * (a full disk, a closed pipe). */
+int cli_flush_stdout(void);
+
 /* Prints "aiops: <message>" for a usage error plus a hint, returns EXIT_UNKNOWN. */
 int cli_usage_error(const CliContext *ctx, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

@@ -101,11 +101,7 @@ static int print_results(CliContext *ctx, OutlierMethod m, const double *scores,
                 for (size_t i = 0; i < n; i++)
                         printf("%.17g\n", scores[i]);
         }
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-                log_error_errno(-errno, "cannot write the output: %m");
-                return EXIT_UNKNOWN;
-        }
-        return EXIT_OK;
+        return cli_flush_stdout();
 }
 
 int cmd_detect_outliers(CliContext *ctx, int argc, char **argv)

@@ -99,15 +99,6 @@ static int parse_timestamp(const char *s, int64_t *ret)
         return parse_datetime_utc(s, ret);
 }
 
-static int flush_output(void)
-{
-        if (ferror(stdout) || fflush(stdout) != 0) {
-                log_error_errno(-EIO, "cannot write the output: %m");
-                return EXIT_UNKNOWN;
-        }
-        return EXIT_OK;
-}
-
 int cmd_detect_stream(CliContext *ctx, int argc, char **argv)
 {
         static const struct option options[] = {
@@ -224,5 +215,5 @@ int cmd_detect_stream(CliContext *ctx, int argc, char **argv)
                         else
                                 printf("%.6f\n", scores[i]);
                 }
-        return flush_output();
+        return cli_flush_stdout();
 }

@@ -74,6 +74,15 @@ int cli_common_option(CliContext *ctx, int opt, const char *arg)
         }
 }
 
+int cli_flush_stdout(void)
+{
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                log_error_errno(errno > 0 ? -errno : -EIO, "cannot write the output: %m");
+                return EXIT_UNKNOWN;
+        }
+        return EXIT_OK;
+}
+
 static void group_help(FILE *f, const char *group, const CliCommand *cmds, size_t n)
 {
         fprintf(f, "Usage: aiops %s COMMAND [OPTIONS]\n\nCommands:\n", group);

@@ -619,34 +619,55 @@ static int parse_entry(Ctx *ctx, yaml_node_t *n, const char *key, const char *co
         return 0;
 }
 
-static int parse_log_files(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+/* A list whose entries are parse_entry()'s: *ret_fields gets count triples (caller frees
+ * each string and the array). absolute: the first field must be an absolute path. */
+static int parse_entry_list(Ctx *ctx, const ConfigKey *k, yaml_node_t *n,
+                            const char *const names[3], const bool required[3], bool absolute,
+                            char *(**ret_fields)[3], size_t *ret_count)
 {
-        static const char *const names[] = {"path", "name", "format"};
-        static const bool required[] = {true, false, false};
         yaml_node_item_t *items;
         size_t count;
         int r = get_list(ctx, n, k->path, &items, &count);
         if (r < 0)
                 return r;
-        LogFileDef *v = xnew0(LogFileDef, count);
+        char *(*v)[3] = xcalloc(count ? count : 1, sizeof(*v));
         for (size_t i = 0; r >= 0 && i < count; i++) {
                 _cleanup_free_ char *key = xasprintf("%s[%zu]", k->path, i);
                 yaml_node_t *item = NULL;
-                char *f[3] = {};
                 r = get_node(ctx, items[i], n, key, &item);
                 if (r >= 0)
-                        r = parse_entry(ctx, item, key, names, required, f, 3);
-                v[i] = (LogFileDef){f[0], f[1], f[2]};
-                if (r >= 0 && f[0][0] != '/')
-                        r = fail(ctx, item, key, "'%s' is not an absolute path", f[0]);
+                        r = parse_entry(ctx, item, key, names, required, v[i], 3);
+                if (r >= 0 && absolute && v[i][0][0] != '/')
+                        r = fail(ctx, item, key, "'%s' is not an absolute path", v[i][0]);
         }
         if (r < 0) {
-                log_files_free(v, count);
+                for (size_t i = 0; i < count; i++)
+                        for (size_t j = 0; j < 3; j++)
+                                free(v[i][j]);
+                free(v);
                 return r;
         }
+        *ret_fields = v;
+        *ret_count = count;
+        return 0;
+}
+
+static int parse_log_files(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+{
+        static const char *const names[] = {"path", "name", "format"};
+        static const bool required[] = {true, false, false};
+        char *(*f)[3];
+        size_t count;
+        int r = parse_entry_list(ctx, k, n, names, required, true, &f, &count);
+        if (r < 0)
+                return r;
         log_files_free(c->logs.files, c->logs.n_files);
-        c->logs.files = v;
+        c->logs.files = xnew(LogFileDef, count ? count : 1);
+        for (size_t i = 0; i < count; i++)
+                c->logs.files[i] =
+                        (LogFileDef){.path = f[i][0], .name = f[i][1], .format = f[i][2]};
         c->logs.n_files = count;
+        free(f);
         return 0;
 }
 
@@ -654,28 +675,18 @@ static int parse_log_commands(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Conf
 {
         static const char *const names[] = {"command", "name", "format"};
         static const bool required[] = {true, true, false};
-        yaml_node_item_t *items;
+        char *(*f)[3];
         size_t count;
-        int r = get_list(ctx, n, k->path, &items, &count);
+        int r = parse_entry_list(ctx, k, n, names, required, false, &f, &count);
         if (r < 0)
                 return r;
-        LogCommandDef *v = xnew0(LogCommandDef, count);
-        for (size_t i = 0; r >= 0 && i < count; i++) {
-                _cleanup_free_ char *key = xasprintf("%s[%zu]", k->path, i);
-                yaml_node_t *item = NULL;
-                char *f[3] = {};
-                r = get_node(ctx, items[i], n, key, &item);
-                if (r >= 0)
-                        r = parse_entry(ctx, item, key, names, required, f, 3);
-                v[i] = (LogCommandDef){.command = f[0], .name = f[1], .format = f[2]};
-        }
-        if (r < 0) {
-                log_commands_free(v, count);
-                return r;
-        }
         log_commands_free(c->logs.commands, c->logs.n_commands);
-        c->logs.commands = v;
+        c->logs.commands = xnew(LogCommandDef, count ? count : 1);
+        for (size_t i = 0; i < count; i++)
+                c->logs.commands[i] =
+                        (LogCommandDef){.command = f[i][0], .name = f[i][1], .format = f[i][2]};
         c->logs.n_commands = count;
+        free(f);
         return 0;
 }
 
