@@ -1,6 +1,7 @@
 #!/bin/sh
 # Layers call only downwards (DESIGN.md "Source layout"): rejects a #include of a project
-# header from a layer the including layer may not use.
+# header from a layer the including layer may not use. In detect/, only the pipeline modules
+# (features, batch, online) read the store: the algorithms take arrays and return scores.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -10,8 +11,8 @@ allowed() {
         collect) echo "core collect" ;;
         store) echo "core store" ;;
         logs) echo "core store logs" ;;
-        detect) echo "core detect" ;;
-        agent) echo "core collect store logs agent" ;;
+        detect) echo "core store detect" ;;
+        agent) echo "core collect store logs detect agent" ;;
         cli) echo "core collect store logs detect agent cli" ;;
         *) echo "" ;;
         esac
@@ -25,6 +26,15 @@ for dir in src/*/; do
                 [ -e "$f" ] || continue
                 # shellcheck disable=SC2013 # include names have no blanks
                 for inc in $(sed -n 's/^#include "\([a-z]*\)\/.*"/\1/p' "$f" | sort -u); do
+                        if [ "$layer" = detect ] && [ "$inc" = store ]; then
+                                case $(basename "$f") in
+                                features.[ch] | batch.[ch] | online.[ch]) ;;
+                                *)
+                                        echo "$f: an algorithm module includes a 'store' header; only the detect pipeline (features, batch, online) may" >&2
+                                        status=1
+                                        ;;
+                                esac
+                        fi
                         case " $ok " in
                         *" $inc "*) ;;
                         *)

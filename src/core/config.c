@@ -114,6 +114,37 @@ static void logs_config_done(LogsConfig *l)
         strv_free(l->drain_masks, l->n_drain_masks);
 }
 
+static const char *const default_detect_methods[] = {"iforest", "lof", "knn"};
+
+static void detect_config_default(DetectConfig *d)
+{
+        *d = (DetectConfig){
+                .online = true,
+                .online_method = xstrdup("seasonal"),
+                .online_threshold = 0.9,
+                .window_ms = MSEC_PER_MIN,
+                .lookback_ms = MSEC_PER_DAY,
+                .contamination = 0.1,
+                .min_deviation = 3.0,
+                .model = true,
+                .retrain_interval_ms = MSEC_PER_DAY,
+                .drift_interval_ms = MSEC_PER_HOUR,
+                .drift_ks_pvalue = 0.05,
+                .drift_psi = 0.2,
+                .drift_js = 0.1,
+        };
+        d->n_methods = ELEMENTSOF(default_detect_methods);
+        d->methods = xnew(char *, d->n_methods);
+        for (size_t i = 0; i < d->n_methods; i++)
+                d->methods[i] = xstrdup(default_detect_methods[i]);
+}
+
+static void detect_config_done(DetectConfig *d)
+{
+        free(d->online_method);
+        strv_free(d->methods, d->n_methods);
+}
+
 Config *config_new_default(void)
 {
         Config *c = xnew0(Config, 1);
@@ -137,6 +168,7 @@ Config *config_new_default(void)
                         s->match[j] = xstrdup(default_services[i].match[j]);
         }
         logs_config_default(&c->logs);
+        detect_config_default(&c->detect);
         return c;
 }
 
@@ -151,6 +183,7 @@ Config *config_free(Config *c)
         strv_free(c->watch_processes, c->n_watch_processes);
         services_free(c->services, c->n_services);
         logs_config_done(&c->logs);
+        detect_config_done(&c->detect);
         free(c);
         return NULL;
 }
@@ -246,6 +279,8 @@ struct ConfigKey {
         size_t offset;   /* of the field in Config */
         size_t offset_n; /* of the entry count, for lists */
         int64_t min, max;
+        double real_min, real_max;  /* parse_real: the closed range */
+        const char *const *choices; /* parse_choice(_list): the allowed values, NULL-ended */
 };
 
 #define FIELD(c, k, T) ((T *) (void *) ((char *) (c) + (k)->offset))
@@ -548,6 +583,74 @@ static int parse_fraction(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *
         return 0;
 }
 
+/* A number in [real_min, real_max]. */
+static int parse_real(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+{
+        const char *s = NULL;
+        double v;
+        int r = get_scalar(ctx, n, k->path, "a number", &s);
+        if (r < 0)
+                return r;
+        if (safe_atod(s, &v) < 0)
+                return fail(ctx, n, k->path, "invalid number '%s'", s);
+        if (!(v >= k->real_min && v <= k->real_max))
+                return fail(ctx, n, k->path, "%s is out of range (%g..%g)", s, k->real_min,
+                            k->real_max);
+        *FIELD(c, k, double) = v;
+        return 0;
+}
+
+static bool is_choice(const ConfigKey *k, const char *s)
+{
+        for (const char *const *p = k->choices; *p; p++)
+                if (strcmp(*p, s) == 0)
+                        return true;
+        return false;
+}
+
+static int fail_choice(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, const char *s)
+{
+        _cleanup_(strbuf_done) StrBuf b = {};
+        for (const char *const *p = k->choices; *p; p++)
+                (void) strbuf_printf(&b, "%s%s", p == k->choices ? "" : ", ", *p);
+        return fail(ctx, n, k->path, "unknown value '%s' (expected one of: %s)", s, strbuf_str(&b));
+}
+
+/* One of k->choices. */
+static int parse_choice(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+{
+        const char *s = NULL;
+        int r = get_scalar(ctx, n, k->path, "a name", &s);
+        if (r < 0)
+                return r;
+        if (!is_choice(k, s))
+                return fail_choice(ctx, k, n, s);
+        char **field = FIELD(c, k, char *);
+        free(*field);
+        *field = xstrdup(s);
+        return 0;
+}
+
+/* A non-empty list of k->choices, each at most once. */
+static int parse_choice_list(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
+{
+        int r = parse_name_list(ctx, k, n, c);
+        if (r < 0)
+                return r;
+        char **v = *FIELD(c, k, char **);
+        size_t count = *COUNT(c, k);
+        if (count == 0)
+                return fail(ctx, n, k->path, "the list is empty");
+        for (size_t i = 0; i < count; i++) {
+                if (!is_choice(k, v[i]))
+                        return fail_choice(ctx, k, n, v[i]);
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(v[i], v[j]) == 0)
+                                return fail(ctx, n, k->path, "'%s' is listed twice", v[i]);
+        }
+        return 0;
+}
+
 /* Lower-cases the keyword list after parse_name_list, so matching can be case-blind. */
 static int parse_keyword_list(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Config *c)
 {
@@ -690,8 +793,12 @@ static int parse_log_commands(Ctx *ctx, const ConfigKey *k, yaml_node_t *n, Conf
         return 0;
 }
 
-#define LOGS_FIELD(f) .offset = offsetof(Config, logs.f)
-#define LOGS_LIST(f)  .offset = offsetof(Config, logs.f), .offset_n = offsetof(Config, logs.n_##f)
+static const char *const outlier_methods[] = {CONFIG_OUTLIER_METHODS, NULL};
+static const char *const stream_methods[] = {CONFIG_STREAM_METHODS, NULL};
+
+#define LOGS_FIELD(f)   .offset = offsetof(Config, logs.f)
+#define DETECT_FIELD(f) .offset = offsetof(Config, detect.f)
+#define LOGS_LIST(f)    .offset = offsetof(Config, logs.f), .offset_n = offsetof(Config, logs.n_##f)
 
 /* Every key of the file. Sections ("log", "collect", "store") are implied by the paths. */
 static const ConfigKey config_keys[] = {
@@ -767,6 +874,68 @@ static const ConfigKey config_keys[] = {
          .max = 10000000},
         {.path = "logs.drain.builtin_masks", .parse = parse_bool, LOGS_FIELD(drain_builtin_masks)},
         {.path = "logs.drain.masks", .parse = parse_name_list, .max = 4096, LOGS_LIST(drain_masks)},
+        {.path = "detect.online.enabled", .parse = parse_bool, DETECT_FIELD(online)},
+        {.path = "detect.online.method",
+         .parse = parse_choice,
+         DETECT_FIELD(online_method),
+         .choices = stream_methods},
+        {.path = "detect.online.threshold",
+         .parse = parse_real,
+         DETECT_FIELD(online_threshold),
+         .real_min = 0.01,
+         .real_max = 0.9999},
+        {.path = "detect.window",
+         .parse = parse_duration,
+         DETECT_FIELD(window_ms),
+         .min = MSEC_PER_SEC,
+         .max = MSEC_PER_DAY},
+        {.path = "detect.lookback",
+         .parse = parse_duration,
+         DETECT_FIELD(lookback_ms),
+         .min = MSEC_PER_MIN,
+         .max = 400 * MSEC_PER_DAY},
+        {.path = "detect.contamination",
+         .parse = parse_real,
+         DETECT_FIELD(contamination),
+         .real_min = 0.001,
+         .real_max = 0.5},
+        {.path = "detect.min_deviation",
+         .parse = parse_real,
+         DETECT_FIELD(min_deviation),
+         .real_min = 0,
+         .real_max = 100},
+        {.path = "detect.methods",
+         .parse = parse_choice_list,
+         .max = 32, /* bytes per name */
+         .offset = offsetof(Config, detect.methods),
+         .offset_n = offsetof(Config, detect.n_methods),
+         .choices = outlier_methods},
+        {.path = "detect.model.enabled", .parse = parse_bool, DETECT_FIELD(model)},
+        {.path = "detect.model.retrain_interval",
+         .parse = parse_duration,
+         DETECT_FIELD(retrain_interval_ms),
+         .min = MSEC_PER_HOUR,
+         .max = 365 * MSEC_PER_DAY},
+        {.path = "detect.model.drift_check_interval",
+         .parse = parse_duration,
+         DETECT_FIELD(drift_interval_ms),
+         .min = MSEC_PER_MIN,
+         .max = 30 * MSEC_PER_DAY},
+        {.path = "detect.drift.ks_pvalue",
+         .parse = parse_real,
+         DETECT_FIELD(drift_ks_pvalue),
+         .real_min = 1e-12,
+         .real_max = 0.5},
+        {.path = "detect.drift.psi",
+         .parse = parse_real,
+         DETECT_FIELD(drift_psi),
+         .real_min = 0.001,
+         .real_max = 100},
+        {.path = "detect.drift.js",
+         .parse = parse_real,
+         DETECT_FIELD(drift_js),
+         .real_min = 0.001,
+         .real_max = 1},
 };
 
 static const ConfigKey *find_key(const char *path)

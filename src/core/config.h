@@ -71,6 +71,29 @@ typedef struct LogsConfig {
         size_t n_drain_masks;
 } LogsConfig;
 
+/* Anomaly detection (docs/detect.md). Method names are those of detect/outlier.h and
+ * detect/stream.h; config.c checks them against the lists in CONFIG_*_METHODS. */
+typedef struct DetectConfig {
+        bool online;             /* detect.online.enabled: score every new sample */
+        char *online_method;     /* detect.online.method: a streaming method ("seasonal") */
+        double online_threshold; /* detect.online.threshold: the anomaly bit's score (0.9) */
+        int64_t window_ms;       /* detect.window: width of a batch window (1m) */
+        int64_t lookback_ms;     /* detect.lookback: hours a batch run reads (24h) */
+        double contamination;    /* detect.contamination: share of windows cut (0.1) */
+        double min_deviation;    /* detect.min_deviation: |z| a window's top feature needs (3) */
+        char **methods;          /* detect.methods: the batch ensemble's methods */
+        size_t n_methods;
+        bool model;                  /* detect.model.enabled: the monitor scores with the model */
+        int64_t retrain_interval_ms; /* detect.model.retrain_interval (24h) */
+        int64_t drift_interval_ms;   /* detect.model.drift_check_interval (1h) */
+        double drift_ks_pvalue;      /* detect.drift.ks_pvalue: KS drift below it (0.05) */
+        double drift_psi;            /* detect.drift.psi: PSI drift above it (0.2) */
+        double drift_js;             /* detect.drift.js: JS divergence drift above it (0.1) */
+} DetectConfig;
+
+#define CONFIG_OUTLIER_METHODS "iforest", "lof", "knn", "kmeans", "mahalanobis"
+#define CONFIG_STREAM_METHODS  "robust", "ewma", "seasonal", "kalman", "ar", "ensemble"
+
 typedef struct Config {
         char *path;     /* the file loaded; NULL when only defaults are in effect */
         char *data_dir; /* "" = config_default_data_dir() */
@@ -86,6 +109,7 @@ typedef struct Config {
         ServiceDef *services; /* the built-in list unless the file has "services:" */
         size_t n_services;
         LogsConfig logs;
+        DetectConfig detect;
 } Config;
 
 Config *config_new_default(void);

@@ -9,39 +9,6 @@
 #include "core/alloc.h"
 #include "store/store-private.h"
 
-static const char *text_or_null(sqlite3_stmt *st, int col)
-{
-        return (const char *) sqlite3_column_text(st, col);
-}
-
-static char *dup_col(sqlite3_stmt *st, int col)
-{
-        const char *t = text_or_null(st, col);
-        return xstrdup(t ? t : "");
-}
-
-static char *dup_col_or_null(sqlite3_stmt *st, int col)
-{
-        const char *t = text_or_null(st, col);
-        return t ? xstrdup(t) : NULL;
-}
-
-static void bind_text(sqlite3_stmt *st, int col, const char *s)
-{
-        if (s)
-                (void) sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC);
-        else
-                (void) sqlite3_bind_null(st, col);
-}
-
-static int step_done(Store *s, sqlite3_stmt *st, const char *what)
-{
-        int rc = sqlite3_step(st);
-        int r = rc == SQLITE_DONE ? 0 : store_sql_error(s, rc, what);
-        (void) sqlite3_reset(st);
-        return r;
-}
-
 char *logdb_truncate_utf8(const char *s, size_t max)
 {
         size_t n = strlen(s);
@@ -73,19 +40,19 @@ int logdb_source_put(Store *s, const LogSourceRow *row)
         int r = store_prepare_cached(s, sql_source_put, &st);
         if (r < 0)
                 return r;
-        bind_text(st, 1, row->name);
-        bind_text(st, 2, row->kind ? row->kind : "");
-        bind_text(st, 3, row->target ? row->target : "");
-        bind_text(st, 4, row->cursor ? row->cursor : "");
+        store_bind_text(st, 1, row->name);
+        store_bind_text(st, 2, row->kind ? row->kind : "");
+        store_bind_text(st, 3, row->target ? row->target : "");
+        store_bind_text(st, 4, row->cursor ? row->cursor : "");
         (void) sqlite3_bind_int64(st, 5, row->first_seen_ms);
         (void) sqlite3_bind_int64(st, 6, row->updated_ms);
         (void) sqlite3_bind_int64(st, 7, (sqlite3_int64) row->lines);
         (void) sqlite3_bind_int64(st, 8, (sqlite3_int64) row->bytes);
-        bind_text(st, 9, row->error);
-        bind_text(st, 10, row->note);
+        store_bind_text(st, 9, row->error);
+        store_bind_text(st, 10, row->note);
         (void) sqlite3_bind_int64(st, 11, row->next_bucket_ms);
-        bind_text(st, 12, row->format ? row->format : "");
-        return step_done(s, st, "saving a log source");
+        store_bind_text(st, 12, row->format ? row->format : "");
+        return store_step_done(s, st, "saving a log source");
 }
 
 static const char sql_source_select[] =
@@ -96,18 +63,18 @@ static const char sql_source_select[] =
 static void source_from_row(sqlite3_stmt *st, LogSourceRow *r)
 {
         *r = (LogSourceRow){
-                .name = dup_col(st, 0),
-                .kind = dup_col(st, 1),
-                .target = dup_col(st, 2),
-                .cursor = dup_col(st, 3),
+                .name = store_col_strdup(st, 0),
+                .kind = store_col_strdup(st, 1),
+                .target = store_col_strdup(st, 2),
+                .cursor = store_col_strdup(st, 3),
                 .first_seen_ms = sqlite3_column_int64(st, 4),
                 .updated_ms = sqlite3_column_int64(st, 5),
                 .lines = (uint64_t) sqlite3_column_int64(st, 6),
                 .bytes = (uint64_t) sqlite3_column_int64(st, 7),
-                .error = dup_col_or_null(st, 8),
-                .note = dup_col_or_null(st, 9),
+                .error = store_col_strdup_or_null(st, 8),
+                .note = store_col_strdup_or_null(st, 9),
                 .next_bucket_ms = sqlite3_column_int64(st, 10),
-                .format = dup_col(st, 11),
+                .format = store_col_strdup(st, 11),
         };
 }
 
@@ -121,7 +88,7 @@ static int source_select(Store *s, const char *name, LogSourceRow **ret, size_t 
         int r = store_prepare_cached(s, sql_source_select, &st);
         if (r < 0)
                 return r;
-        bind_text(st, 1, name);
+        store_bind_text(st, 1, name);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 if (n == cap) {
                         cap = cap ? cap * 2 : 8;
@@ -205,16 +172,16 @@ int logdb_template_put(Store *s, const LogTemplateRow *row)
         if (r < 0)
                 return r;
         sample = logdb_truncate_utf8(row->sample ? row->sample : "", LOGDB_SAMPLE_MAX_BYTES);
-        bind_text(st, 1, row->source);
+        store_bind_text(st, 1, row->source);
         (void) sqlite3_bind_int64(st, 2, row->id);
-        bind_text(st, 3, row->template);
+        store_bind_text(st, 3, row->template);
         (void) sqlite3_bind_int64(st, 4, (sqlite3_int64) row->count);
         (void) sqlite3_bind_int64(st, 5, row->first_seen_ms);
         (void) sqlite3_bind_int64(st, 6, row->last_seen_ms);
         (void) sqlite3_bind_int(st, 7, row->severity);
-        bind_text(st, 8, sample);
-        bind_text(st, 9, row->params ? row->params : "[]");
-        return step_done(s, st, "saving a log template");
+        store_bind_text(st, 8, sample);
+        store_bind_text(st, 9, row->params ? row->params : "[]");
+        return store_step_done(s, st, "saving a log template");
 }
 
 static const char sql_template_select[] =
@@ -234,7 +201,7 @@ int logdb_template_list(Store *s, const char *source, size_t top, LogTemplateRow
         int r = store_prepare_cached(s, sql_template_select, &st);
         if (r < 0)
                 return r;
-        bind_text(st, 1, source);
+        store_bind_text(st, 1, source);
         (void) sqlite3_bind_int64(st, 2, top > 0 && top < INT64_MAX ? (sqlite3_int64) top : -1);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 if (n == cap) {
@@ -242,15 +209,15 @@ int logdb_template_list(Store *s, const char *source, size_t top, LogTemplateRow
                         v = xreallocarray(v, cap, sizeof(*v));
                 }
                 v[n++] = (LogTemplateRow){
-                        .source = dup_col(st, 0),
+                        .source = store_col_strdup(st, 0),
                         .id = (uint32_t) sqlite3_column_int64(st, 1),
-                        .template = dup_col(st, 2),
+                        .template = store_col_strdup(st, 2),
                         .count = (uint64_t) sqlite3_column_int64(st, 3),
                         .first_seen_ms = sqlite3_column_int64(st, 4),
                         .last_seen_ms = sqlite3_column_int64(st, 5),
                         .severity = sqlite3_column_int(st, 6),
-                        .sample = dup_col(st, 7),
-                        .params = dup_col(st, 8),
+                        .sample = store_col_strdup(st, 7),
+                        .params = store_col_strdup(st, 8),
                 };
         }
         (void) sqlite3_reset(st);
@@ -273,9 +240,9 @@ int logdb_template_delete(Store *s, const char *source, uint32_t id)
         int r = store_prepare_cached(s, sql_template_delete, &st);
         if (r < 0)
                 return r;
-        bind_text(st, 1, source);
+        store_bind_text(st, 1, source);
         (void) sqlite3_bind_int64(st, 2, id);
-        return step_done(s, st, "deleting a log template");
+        return store_step_done(s, st, "deleting a log template");
 }
 
 void logdb_template_row_done(LogTemplateRow *r)
@@ -313,14 +280,14 @@ int logdb_event_add(Store *s, LogEventRow *row)
                 return r;
         sample = logdb_truncate_utf8(row->sample ? row->sample : "", LOGDB_SAMPLE_MAX_BYTES);
         (void) sqlite3_bind_int64(st, 1, row->ts_ms);
-        bind_text(st, 2, row->kind);
-        bind_text(st, 3, row->source);
+        store_bind_text(st, 2, row->kind);
+        store_bind_text(st, 3, row->source);
         (void) sqlite3_bind_int64(st, 4, row->template_id);
-        bind_text(st, 5, row->template);
-        bind_text(st, 6, sample);
+        store_bind_text(st, 5, row->template);
+        store_bind_text(st, 6, sample);
         (void) sqlite3_bind_int(st, 7, row->severity);
         (void) sqlite3_bind_int(st, 8, row->shadow);
-        r = step_done(s, st, "saving a log event");
+        r = store_step_done(s, st, "saving a log event");
         if (r < 0)
                 return r;
         row->id = sqlite3_last_insert_rowid(store_sqlite(s));
@@ -343,7 +310,7 @@ int logdb_event_list(Store *s, int64_t since_ms, const char *kind, LogEventRow *
         if (r < 0)
                 return r;
         (void) sqlite3_bind_int64(st, 1, since_ms);
-        bind_text(st, 2, kind);
+        store_bind_text(st, 2, kind);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 if (n == cap) {
                         cap = cap ? cap * 2 : 16;
@@ -352,11 +319,11 @@ int logdb_event_list(Store *s, int64_t since_ms, const char *kind, LogEventRow *
                 v[n++] = (LogEventRow){
                         .id = sqlite3_column_int64(st, 0),
                         .ts_ms = sqlite3_column_int64(st, 1),
-                        .kind = dup_col(st, 2),
-                        .source = dup_col(st, 3),
+                        .kind = store_col_strdup(st, 2),
+                        .source = store_col_strdup(st, 3),
                         .template_id = (uint32_t) sqlite3_column_int64(st, 4),
-                        .template = dup_col(st, 5),
-                        .sample = dup_col(st, 6),
+                        .template = store_col_strdup(st, 5),
+                        .sample = store_col_strdup(st, 6),
                         .severity = sqlite3_column_int(st, 7),
                         .shadow = sqlite3_column_int(st, 8) != 0,
                 };

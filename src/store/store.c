@@ -32,7 +32,10 @@
  * checkpoint, so its ids restart from 1 and their order is the commit order.
  *
  * Version 3 adds the log tables of logdb.h: sources with their cursors, mined templates,
- * and log events (new templates). */
+ * and log events (new templates).
+ *
+ * Version 4 adds the detection tables of detectdb.h: anomalies (with their explanation as
+ * JSON text) and trained models. */
 static const char *const migrations[] = {
         "CREATE TABLE meta (\n"
         "        key TEXT PRIMARY KEY NOT NULL,\n"
@@ -100,6 +103,29 @@ static const char *const migrations[] = {
         "        shadow INTEGER NOT NULL\n"
         ");\n"
         "CREATE INDEX log_event_ts ON log_event (ts);\n",
+        "CREATE TABLE anomaly (\n"
+        "        id INTEGER PRIMARY KEY,\n"
+        "        kind TEXT NOT NULL,\n"
+        "        subject TEXT NOT NULL,\n"
+        "        start_ts INTEGER NOT NULL,\n"
+        "        end_ts INTEGER NOT NULL,\n"
+        "        detected INTEGER NOT NULL,\n"
+        "        score REAL NOT NULL,\n"
+        "        methods TEXT NOT NULL,\n"
+        "        summary TEXT NOT NULL,\n"
+        "        details TEXT NOT NULL\n"
+        ");\n"
+        "CREATE INDEX anomaly_end ON anomaly (end_ts);\n"
+        "CREATE TABLE model (\n"
+        "        name TEXT PRIMARY KEY NOT NULL,\n"
+        "        kind TEXT NOT NULL,\n"
+        "        trained INTEGER NOT NULL,\n"
+        "        from_ts INTEGER NOT NULL,\n"
+        "        to_ts INTEGER NOT NULL,\n"
+        "        samples INTEGER NOT NULL,\n"
+        "        meta TEXT NOT NULL,\n"
+        "        data BLOB NOT NULL\n"
+        ") WITHOUT ROWID;\n",
 };
 #define SCHEMA_VERSION ((int) ELEMENTSOF(migrations))
 
@@ -417,6 +443,31 @@ static int step_done(Store *s, sqlite3_stmt *st, const char *what)
         if (rc != SQLITE_DONE)
                 return sql_error(s, rc, what);
         return 0;
+}
+
+int store_step_done(Store *s, sqlite3_stmt *st, const char *what)
+{
+        return step_done(s, st, what);
+}
+
+void store_bind_text(sqlite3_stmt *st, int col, const char *s)
+{
+        if (s)
+                (void) sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC);
+        else
+                (void) sqlite3_bind_null(st, col);
+}
+
+char *store_col_strdup_or_null(sqlite3_stmt *st, int col)
+{
+        const char *t = (const char *) sqlite3_column_text(st, col);
+        return t ? xstrdup(t) : NULL;
+}
+
+char *store_col_strdup(sqlite3_stmt *st, int col)
+{
+        char *t = store_col_strdup_or_null(st, col);
+        return t ? t : xstrdup("");
 }
 
 /* ---- series identity ---- */
@@ -1670,6 +1721,10 @@ int store_retention(Store *s, int64_t now_ms, int64_t keep_ms)
         /* Log events age like samples; templates and sources stay (a template forgotten
          * would be reported as new again). */
         r = exec_int64(s, "DELETE FROM log_event WHERE ts < ?1", cutoff, "applying retention");
+        if (r < 0)
+                goto out_rollback;
+        /* Anomalies too; models are replaced by retraining, not aged. */
+        r = exec_int64(s, "DELETE FROM anomaly WHERE end_ts < ?1", cutoff, "applying retention");
         if (r < 0)
                 goto out_rollback;
 

@@ -359,6 +359,72 @@ static void test_config_load_logs(void **state)
                          -EINVAL);
 }
 
+static void test_config_load_detect(void **state)
+{
+        Config *c = NULL;
+
+        (void) state;
+        c = config_new_default();
+        assert_true(c->detect.online);
+        assert_string_equal(c->detect.online_method, "seasonal");
+        assert_true(c->detect.online_threshold == 0.9);
+        assert_int_equal(c->detect.window_ms, 60000);
+        assert_int_equal(c->detect.lookback_ms, 86400000);
+        assert_true(c->detect.contamination == 0.1);
+        assert_int_equal(c->detect.n_methods, 3);
+        assert_string_equal(c->detect.methods[2], "knn");
+        config_free(c);
+
+        assert_int_equal(load_str("detect:\n"
+                                  "  online: {enabled: false, method: kalman, threshold: 0.95}\n"
+                                  "  window: 5m\n"
+                                  "  lookback: 7d\n"
+                                  "  contamination: 0.05\n"
+                                  "  min_deviation: 4\n"
+                                  "  methods: [iforest, mahalanobis]\n"
+                                  "  model: {enabled: false, retrain_interval: 12h}\n"
+                                  "  drift: {ks_pvalue: 0.01, psi: 0.25, js: 0.2}\n",
+                                  &c, NULL),
+                         0);
+        assert_false(c->detect.online);
+        assert_string_equal(c->detect.online_method, "kalman");
+        assert_true(c->detect.online_threshold == 0.95);
+        assert_int_equal(c->detect.window_ms, 300000);
+        assert_int_equal(c->detect.lookback_ms, 7 * 86400000LL);
+        assert_true(c->detect.contamination == 0.05);
+        assert_true(c->detect.min_deviation == 4);
+        assert_int_equal(c->detect.n_methods, 2);
+        assert_string_equal(c->detect.methods[1], "mahalanobis");
+        assert_false(c->detect.model);
+        assert_int_equal(c->detect.retrain_interval_ms, 12 * 3600000LL);
+        assert_true(c->detect.drift_ks_pvalue == 0.01);
+        assert_true(c->detect.drift_js == 0.2);
+        config_free(c);
+
+        assert_int_equal(load_str("detect:\n  online:\n    method: prophet\n", &c,
+                                  ":3: key 'detect.online.method': unknown value 'prophet' "
+                                  "(expected one of: robust, ewma, seasonal, kalman, ar, "
+                                  "ensemble)"),
+                         -EINVAL);
+        assert_int_equal(load_str("detect:\n  methods: [iforest, svm]\n", &c,
+                                  ":2: key 'detect.methods': unknown value 'svm' (expected one "
+                                  "of: iforest, lof, knn, kmeans, mahalanobis)"),
+                         -EINVAL);
+        assert_int_equal(load_str("detect:\n  methods: [lof, lof]\n", &c,
+                                  ":2: key 'detect.methods': 'lof' is listed twice"),
+                         -EINVAL);
+        assert_int_equal(load_str("detect:\n  methods: []\n", &c,
+                                  ":2: key 'detect.methods': the list is empty"),
+                         -EINVAL);
+        assert_int_equal(load_str("detect:\n  contamination: 0.7\n", &c,
+                                  ":2: key 'detect.contamination': 0.7 is out of range "
+                                  "(0.001..0.5)"),
+                         -EINVAL);
+        assert_int_equal(load_str("detect:\n  contamination: lots\n", &c,
+                                  ":2: key 'detect.contamination': invalid number 'lots'"),
+                         -EINVAL);
+}
+
 static void test_config_load_too_big(void **state)
 {
         _cleanup_free_ char *dir = test_mkdtemp();
@@ -465,6 +531,7 @@ int main(void)
                 cmocka_unit_test(test_config_load_services_errors),
                 cmocka_unit_test(test_config_load_string_values),
                 cmocka_unit_test(test_config_load_logs),
+                cmocka_unit_test(test_config_load_detect),
                 cmocka_unit_test(test_config_load_string_nulls),
                 cmocka_unit_test(test_config_load_string_services),
                 cmocka_unit_test(test_config_load_too_big),
