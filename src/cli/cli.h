@@ -103,6 +103,7 @@ int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCom
 int cmd_collect(CliContext *ctx, int argc, char **argv);
 int cmd_ps(CliContext *ctx, int argc, char **argv);
 int cmd_query(CliContext *ctx, int argc, char **argv);
+int cmd_import(CliContext *ctx, int argc, char **argv);
 int cmd_status(CliContext *ctx, int argc, char **argv);
 int cmd_monitor(CliContext *ctx, int argc, char **argv);
 int cmd_run(CliContext *ctx, int argc, char **argv);
@@ -113,3 +114,4 @@ int cmd_detect(CliContext *ctx, int argc, char **argv);
 /* cmd-detect-outliers.c, cmd-detect-stream.c: argv[0] is the subcommand. */
 int cmd_detect_outliers(CliContext *ctx, int argc, char **argv);
 int cmd_detect_stream(CliContext *ctx, int argc, char **argv);
+int cmd_detect_drift(CliContext *ctx, int argc, char **argv);

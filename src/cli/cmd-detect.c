@@ -8,6 +8,7 @@ static const CliCommand detect_commands[] = {
          cmd_detect_outliers},
         {"stream", "score a timestamp,value series online (robust, seasonal, kalman, ar)",
          cmd_detect_stream},
+        {"drift", "compare a metric's recent values with its past (KS, PSI, JS)", cmd_detect_drift},
 };
 
 int cmd_detect(CliContext *ctx, int argc, char **argv)

@@ -18,6 +18,7 @@ static const CliCommand commands[] = {
         {"monitor", "collect for ever on a fixed schedule (the agent)", cmd_monitor},
         {"ps", "the process table, like ps aux / top -b -n1, sorted or as a tree", cmd_ps},
         {"query", "read stored samples of a metric as a table, CSV or JSON", cmd_query},
+        {"import", "add samples from a CSV (the format of query --csv) to the store", cmd_import},
         {"status", "data directory, database size, series and samples, last collection",
          cmd_status},
         {"logs", "log templates, new patterns, trends and sources; batch template mining",
