@@ -207,22 +207,18 @@ int cmd_detect_outliers(CliContext *ctx, int argc, char **argv)
         double t0 = now_s();
         progress(tty, "reading", input);
 
-        _cleanup_(csv_table_freep) CsvTable *t = NULL;
+        _cleanup_(csv_numbers_freep) CsvNumbers *c = NULL;
         _cleanup_free_ char *err = NULL;
-        int r = csv_read_path(input, &t, &err);
-        _cleanup_free_ double *x = NULL;
-        if (r >= 0)
-                r = csv_table_numbers(t, input, impute, &x, &err);
+        int r = csv_read_numbers_path(input, impute, &c, &err);
         progress(tty, NULL, NULL);
         if (r < 0) {
                 log_error("%s", err ? err : "cannot read the input");
                 return EXIT_UNKNOWN;
         }
-        size_t n = t->n_rows;
+        size_t n = c->n_rows;
         double t1 = now_s();
-        tty = tty && n * t->n_cols >= PROGRESS_CELLS;
-        Matrix m = {.n = n, .d = t->n_cols, .x = x};
-        t = csv_table_free(t);
+        tty = tty && n * c->n_cols >= PROGRESS_CELLS;
+        Matrix m = {.n = n, .d = c->n_cols, .x = c->x};
         progress(tty, "scoring with", outlier_method_to_string(method));
 
         _cleanup_free_ double *scores = xnew(double, n);

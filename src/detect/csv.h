@@ -10,6 +10,11 @@
  * rows, an empty file and (unless imputed) missing cells are errors. Numbers are decimal
  * (no hex, no "inf"; "1e999" is out of range); a missing cell is an empty one, "nan" or "NA"
  * (any case). Errors are -EINVAL (-ERANGE for out of range) with *reterr_msg (caller frees).
+ * Two readers share one tokenizer: csv_read_table() keeps every cell as text (for columns
+ * that are not numbers), csv_read_numbers() converts the cells to doubles as it reads (one
+ * pass, no text kept, 8 bytes per cell) and gives exactly the numbers and messages of
+ * csv_read_table() + csv_table_numbers(); in both a malformed file (quotes, ragged rows, no
+ * data rows) is reported before the first bad cell, wherever in the file they are.
  * Not thread-safe per FILE; otherwise no shared state. */
 #pragma once
 
@@ -51,3 +56,20 @@ DEFINE_FREEP(CsvTable, csv_table_free)
 /* All cells as numbers, row-major (*ret_x caller-freed, n_rows * n_cols). */
 int csv_table_numbers(const CsvTable *t, const char *name, CsvImpute impute, double **ret_x,
                       char **reterr_msg);
+
+/* A numeric CSV read straight into doubles. */
+typedef struct CsvNumbers {
+        size_t n_rows; /* data rows, the header excluded; at least 1 */
+        size_t n_cols;
+        char **header; /* n_cols names, or NULL when the file has none */
+        double *x;     /* n_rows * n_cols, row-major, finite (missing cells imputed) */
+} CsvNumbers;
+
+/* csv_read_table() + csv_table_numbers() in one pass: the same numbers, bit for bit, and on
+ * failure the same return value and message, without the text cells (name as there). */
+int csv_read_numbers(FILE *f, const char *name, CsvImpute impute, CsvNumbers **ret,
+                     char **reterr_msg);
+/* The same from a path, "-" being standard input, as csv_read_path(). */
+int csv_read_numbers_path(const char *path, CsvImpute impute, CsvNumbers **ret, char **reterr_msg);
+CsvNumbers *csv_numbers_free(CsvNumbers *c);
+DEFINE_FREEP(CsvNumbers, csv_numbers_free)
