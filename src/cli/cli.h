@@ -115,3 +115,12 @@ int cmd_detect(CliContext *ctx, int argc, char **argv);
 int cmd_detect_outliers(CliContext *ctx, int argc, char **argv);
 int cmd_detect_stream(CliContext *ctx, int argc, char **argv);
 int cmd_detect_drift(CliContext *ctx, int argc, char **argv);
+/* cmd-detect-batch.c: `aiops detect [OPTIONS]` (no subcommand), argv[0] = "detect". */
+int cmd_detect_batch(CliContext *ctx, int argc, char **argv);
+/* cmd-anomalies.c: `aiops anomalies`, and the printing of one anomaly (store/detectdb.h) that
+ * cmd-detect-batch.c shares: a header line and its explanation (full: every top feature, the
+ * method scores, the kind), and the JSON object of --json (details parsed). */
+int cmd_anomalies(CliContext *ctx, int argc, char **argv);
+typedef struct AnomalyRow AnomalyRow;
+void cli_anomaly_print(FILE *f, const AnomalyRow *a, bool full);
+json_t *cli_anomaly_to_json(const AnomalyRow *a);

@@ -1,5 +1,9 @@
-/* `aiops detect`: anomaly detection. `outliers` and `stream` score users' own data
- * (cmd-detect-outliers.c, cmd-detect-stream.c). */
+/* `aiops detect`: anomaly detection. Without a command (or with an option first), batch
+ * detection over the store (cmd-detect-batch.c); `outliers` and `stream` score users' own
+ * data (cmd-detect-outliers.c, cmd-detect-stream.c), `drift` compares a metric's recent values
+ * with its past (cmd-detect-drift.c). */
+#include <string.h>
+
 #include "cli/cli.h"
 #include "core/macro.h"
 
@@ -13,6 +17,9 @@ static const CliCommand detect_commands[] = {
 
 int cmd_detect(CliContext *ctx, int argc, char **argv)
 {
+        /* `aiops detect`, `aiops detect --hours-back 6`, `aiops detect --help`. */
+        if (argc < 2 || argv[1][0] == '-')
+                return cmd_detect_batch(ctx, argc, argv);
         return cli_dispatch(ctx, "detect", detect_commands, ELEMENTSOF(detect_commands), argc,
                             argv);
 }

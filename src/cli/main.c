@@ -23,8 +23,9 @@ static const CliCommand commands[] = {
          cmd_status},
         {"logs", "log templates, new patterns, trends and sources; batch template mining",
          cmd_logs},
-        {"detect", "anomaly detection on your own data: outliers in a CSV, a series online",
+        {"detect", "anomaly detection over the stored hours; outliers in a CSV, a series online",
          cmd_detect},
+        {"anomalies", "the anomalies found so far, with their explanation", cmd_anomalies},
 };
 
 static void help(FILE *f)

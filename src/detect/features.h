@@ -22,7 +22,13 @@
  * no data is not an anomaly). Then a missing service_*, log_* or http_* value is 0 (the
  * service had no process, the source no line); a missing host value is the column's
  * median. Columns that are constant over the kept windows are dropped (they cannot tell a
- * window from another), as are columns with values in fewer than half of the windows. */
+ * window from another), as are host columns with values in fewer than half of the windows
+ * (mostly imputed; a count or service column's missing value is a real 0, so a log keyword
+ * seen in a few windows only is kept).
+ *
+ * Subjects come from labels only: a service_* series is "service:<its service label>", a
+ * log_* or http_* series "service:<source>" when its source label equals the service label
+ * of some service_* series in the store; everything else is "host". Not thread-safe. */
 #pragma once
 
 #include <stdbool.h>
@@ -44,10 +50,12 @@ typedef struct Feature {
         char *name; /* the series' canonical form: service_resident_memory_bytes{service="mysql"} */
         char *metric;  /* its metric name: service_resident_memory_bytes */
         char *subject; /* "host", or "service:<name>" for service_* series and for the
-                        * http_* and log_* series of a log source named after a service */
+                        * http_* and log_* series of a log source named after a service
+                        * (see above) */
         FeatureAgg agg;
         double median, scale; /* robust centre and scale over the kept windows (scale > 0):
                                * 1.4826 MAD, else the standard deviation, else 1 */
+        double mad; /* 1.4826 MAD over the kept windows (0 when over half of them are equal) */
 } Feature;
 
 typedef struct FeatureSet {
