@@ -213,77 +213,21 @@ static int print_rows(CliContext *ctx, const DriftRow *rows, size_t n, size_t n_
         return r;
 }
 
-int cmd_detect_drift(CliContext *ctx, int argc, char **argv)
+/* The --label matchers: "k", "v", ..., NULL. */
+typedef struct Matchers {
+        char *v[2 * MAX_LABELS + 1];
+        size_t n; /* labels */
+} Matchers;
+
+static void matchers_done(Matchers *m)
 {
-        static const struct option options[] = {
-                {"metric", required_argument, NULL, OPT_METRIC},
-                {"label", required_argument, NULL, 'l'},
-                {"reference", required_argument, NULL, OPT_REFERENCE},
-                {"current", required_argument, NULL, OPT_CURRENT},
-                {"all", no_argument, NULL, OPT_ALL},
-                CLI_COMMON_LONG_OPTIONS,
-                {},
-        };
-        const char *metric = NULL;
-        char *matchers[2 * MAX_LABELS + 1] = {};
-        size_t n_labels = 0;
-        int64_t ref_ms = DEFAULT_REF_MS, cur_ms = DEFAULT_CUR_MS;
-        bool all = false;
-        int opt, ret = EXIT_UNKNOWN;
+        for (size_t i = 0; i < 2 * m->n; i++)
+                free(m->v[i]);
+}
 
-        while ((opt = getopt_long(argc, argv, "l:vh", options, NULL)) >= 0) {
-                if (cli_common_option(ctx, opt, optarg))
-                        continue;
-                switch (opt) {
-                case 'h':
-                        help();
-                        ret = EXIT_OK;
-                        goto out;
-                case OPT_METRIC:
-                        metric = optarg;
-                        break;
-                case 'l': {
-                        const char *eq = strchr(optarg, '=');
-                        if (!eq || eq == optarg) {
-                                ret = cli_usage_error(ctx, "detect drift ",
-                                                      "invalid --label '%s' (expected KEY=VALUE)",
-                                                      optarg);
-                                goto out;
-                        }
-                        if (n_labels == MAX_LABELS) {
-                                ret = cli_usage_error(ctx, "detect drift ",
-                                                      "at most %d --label options", MAX_LABELS);
-                                goto out;
-                        }
-                        matchers[2 * n_labels] = xstrndup(optarg, (size_t) (eq - optarg));
-                        matchers[2 * n_labels + 1] = xstrdup(eq + 1);
-                        n_labels++;
-                        break;
-                }
-                case OPT_REFERENCE:
-                        if (cli_parse_duration("--reference", optarg, MSEC_PER_MIN, &ref_ms) < 0)
-                                goto out;
-                        break;
-                case OPT_CURRENT:
-                        if (cli_parse_duration("--current", optarg, MSEC_PER_MIN, &cur_ms) < 0)
-                                goto out;
-                        break;
-                case OPT_ALL:
-                        all = true;
-                        break;
-                default:
-                        ret = cli_usage_error(ctx, "detect drift ", "invalid option");
-                        goto out;
-                }
-        }
-        if (optind < argc) {
-                ret = cli_usage_error(ctx, "detect drift ", "unexpected argument '%s'",
-                                      argv[optind]);
-                goto out;
-        }
-        if (cli_load_config(ctx) < 0)
-                goto out;
-
+static int run(CliContext *ctx, const char *metric, const Matchers *m, int64_t ref_ms,
+               int64_t cur_ms, bool all)
+{
         DriftOptions dopt;
         drift_options_init(&dopt);
         dopt.ks_alpha = ctx->config->detect.drift_ks_pvalue;
@@ -293,15 +237,15 @@ int cmd_detect_drift(CliContext *ctx, int argc, char **argv)
         _cleanup_(store_freep) Store *s = NULL;
         _cleanup_free_ char *db_path = NULL;
         if (cli_open_existing_store(ctx, &s, &db_path) < 0)
-                goto out;
+                return EXIT_UNKNOWN;
 
         StoreSeries *series = NULL;
         size_t n_series = 0;
-        int r = store_series_match(s, metric, n_labels ? (const char *const *) matchers : NULL,
-                                   &series, &n_series);
+        int r = store_series_match(s, metric, m->n ? (const char *const *) m->v : NULL, &series,
+                                   &n_series);
         if (r < 0) {
                 log_error("cannot list the series in '%s': %s", db_path, store_last_error(s));
-                goto out;
+                return EXIT_UNKNOWN;
         }
         int64_t now = time_now_ms();
         int64_t cur_from = now - cur_ms, ref_from = cur_from - ref_ms;
@@ -319,13 +263,14 @@ int cmd_detect_drift(CliContext *ctx, int argc, char **argv)
                         n_skipped++;
         }
         store_series_array_free(series, n_series);
+        int ret = EXIT_UNKNOWN;
         if (r < 0) {
                 log_error("cannot read samples from '%s': %s", db_path, store_last_error(s));
         } else if (n_candidates == 0) {
                 if (metric)
                         log_error("no series of '%s'%s in '%s' (aiops query --list shows the "
                                   "stored metrics)",
-                                  metric, n_labels ? " with these labels" : "", db_path);
+                                  metric, m->n ? " with these labels" : "", db_path);
                 else if (n_series > 0)
                         log_error("none of the %zu series in '%s' is one batch detection uses "
                                   "(host, services, log counts, http): name one with --metric",
@@ -347,8 +292,69 @@ int cmd_detect_drift(CliContext *ctx, int argc, char **argv)
         for (size_t i = 0; i < n; i++)
                 free(rows[i].series);
         free(rows);
-out:
-        for (size_t i = 0; i < 2 * n_labels; i++)
-                free(matchers[i]);
         return ret;
+}
+
+int cmd_detect_drift(CliContext *ctx, int argc, char **argv)
+{
+        static const struct option options[] = {
+                {"metric", required_argument, NULL, OPT_METRIC},
+                {"label", required_argument, NULL, 'l'},
+                {"reference", required_argument, NULL, OPT_REFERENCE},
+                {"current", required_argument, NULL, OPT_CURRENT},
+                {"all", no_argument, NULL, OPT_ALL},
+                CLI_COMMON_LONG_OPTIONS,
+                {},
+        };
+        const char *metric = NULL;
+        _cleanup_(matchers_done) Matchers m = {};
+        int64_t ref_ms = DEFAULT_REF_MS, cur_ms = DEFAULT_CUR_MS;
+        bool all = false;
+        int opt;
+
+        while ((opt = getopt_long(argc, argv, "l:vh", options, NULL)) >= 0) {
+                if (cli_common_option(ctx, opt, optarg))
+                        continue;
+                switch (opt) {
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case OPT_METRIC:
+                        metric = optarg;
+                        break;
+                case 'l': {
+                        const char *eq = strchr(optarg, '=');
+                        if (!eq || eq == optarg)
+                                return cli_usage_error(ctx, "detect drift ",
+                                                       "invalid --label '%s' (expected KEY=VALUE)",
+                                                       optarg);
+                        if (m.n == MAX_LABELS)
+                                return cli_usage_error(ctx, "detect drift ",
+                                                       "at most %d --label options", MAX_LABELS);
+                        m.v[2 * m.n] = xstrndup(optarg, (size_t) (eq - optarg));
+                        m.v[2 * m.n + 1] = xstrdup(eq + 1);
+                        m.n++;
+                        break;
+                }
+                case OPT_REFERENCE:
+                        if (cli_parse_duration("--reference", optarg, MSEC_PER_MIN, &ref_ms) < 0)
+                                return EXIT_UNKNOWN;
+                        break;
+                case OPT_CURRENT:
+                        if (cli_parse_duration("--current", optarg, MSEC_PER_MIN, &cur_ms) < 0)
+                                return EXIT_UNKNOWN;
+                        break;
+                case OPT_ALL:
+                        all = true;
+                        break;
+                default:
+                        return cli_usage_error(ctx, "detect drift ", "invalid option");
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(ctx, "detect drift ", "unexpected argument '%s'",
+                                       argv[optind]);
+        if (cli_load_config(ctx) < 0)
+                return EXIT_UNKNOWN;
+        return run(ctx, metric, &m, ref_ms, cur_ms, all);
 }
