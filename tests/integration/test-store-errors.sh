@@ -68,11 +68,13 @@ assert len(early) >= 8, f"only {len(early)} samples from the read-only period"
 print(f"ok: {len(early)} samples collected while read-only were saved, {len(s)} in all")
 PY
 
-# Full disk: fill the file system under a running monitor, then free it.
+# Full disk: fill the file system under a running monitor, then free it. 16 MiB: the WAL
+# alone grows to SQLite's 4 MiB autocheckpoint while the first second stores hundreds of new
+# series (host, log counts, their anomaly scores).
 mkdir -p "$WORK/full"
 cat >"$WORK/full.sh" <<EOS
 set -e
-mount -t tmpfs -o size=4m tmpfs "$WORK/full"
+mount -t tmpfs -o size=16m tmpfs "$WORK/full"
 "$AIOPS" monitor --interval 100ms --data-dir "$WORK/full" 2>"$WORK/full.log" &
 mon=\$!
 sleep 1
