@@ -1,6 +1,10 @@
 /* LOF and KNN fit+score speed on a raw float64 matrix (bench/nn-speed.sh makes it and times
- * scikit-learn on the same data): nn-speed FILE N D lof|knn [auto|kdtree|brute] prints the
- * seconds of fit+score on stderr and one score per line on stdout. */
+ * scikit-learn on the same data): nn-speed FILE N D lof|knn [auto|kdtree|brute [THREADS]]
+ * prints the seconds of fit+score (wall) and the engine used on stderr, and one score per
+ * line on stdout. KNN is k = 5 "largest" (knn_score_matrix()'s work: nn_build_with(),
+ * nn_query_all() excluding self, the 5th distance), LOF k = 20 (lof_fit_threads(); the
+ * engine argument does not apply). THREADS as nn_set_threads(): 0 (default) for the online
+ * CPUs. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +13,6 @@
 
 #include "core/alloc.h"
 #include "core/parse.h"
-#include "detect/knn.h"
 #include "detect/lof.h"
 #include "detect/nn.h"
 
@@ -41,26 +44,32 @@ int main(int argc, char **argv)
                 alg = strcmp(argv[5], "kdtree") == 0  ? NN_KDTREE
                       : strcmp(argv[5], "brute") == 0 ? NN_BRUTE
                                                       : NN_AUTO;
+        unsigned threads = 0;
+        if (argc > 6 && safe_atou(argv[6], &threads) < 0) {
+                fprintf(stderr, "nn-speed: bad thread count '%s'\n", argv[6]);
+                return 2;
+        }
         double *s = xnew(double, n);
         char *msg = NULL;
+        const char *engine = "auto";
         int r;
         double t0 = now_s();
         if (strcmp(argv[4], "lof") == 0) {
-                OutlierOptions o;
-                outlier_options_init(&o);
-                r = lof_score_matrix(&x, &o, s, &msg);
-        } else if (alg == NN_AUTO) {
-                OutlierOptions o;
-                outlier_options_init(&o);
-                r = knn_score_matrix(&x, &o, s, &msg);
+                Lof *l = NULL;
+                r = lof_fit_threads(&x, 20, threads, &l, &msg);
+                if (r >= 0)
+                        memcpy(s, lof_fit_scores(l), n * sizeof(double));
+                lof_free(l);
         } else {
-                /* the engine forced: k = 5 "largest" through the index directly */
                 NnIndex *idx = NULL;
                 size_t *nb = xnew(size_t, (size_t) n * 5);
                 double *dist = xnew(double, (size_t) n * 5);
                 r = nn_build_with(&x, alg, &idx);
-                if (r >= 0)
+                if (r >= 0) {
+                        nn_set_threads(idx, threads);
+                        engine = nn_algorithm(idx) == NN_KDTREE ? "kdtree" : "brute";
                         r = nn_query_all(idx, 5, true, nb, dist, &msg);
+                }
                 for (size_t i = 0; r >= 0 && i < n; i++)
                         s[i] = dist[i * 5 + 4];
                 nn_free(idx);
@@ -72,7 +81,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "nn-speed: %s\n", msg ? msg : strerror(-r));
                 return 1;
         }
-        fprintf(stderr, "%.4f\n", t1 - t0);
+        fprintf(stderr, "%s %.4f\n", engine, t1 - t0);
         for (size_t i = 0; i < n; i++)
                 printf("%.17g\n", s[i]);
         free(s);

@@ -3,10 +3,11 @@
  * outliers from large data sets", SIGMOD 2000; the "largest" detector of PyOD), or, with
  * mean, from its k nearest on average (Angiulli, Pizzuti, "Fast outlier detection in high
  * dimensional spaces", PKDD 2002; PyOD's method="mean"). Euclidean distance, exact
- * neighbours (nn.h). Scoring the points the model was fitted on excludes each point itself
- * by index (a duplicate counts, at distance 0), as PyOD and scikit-learn's kneighbors()
- * without X do; new points are scored against all fitted points. Unlike PyOD, which ranks the
- * k-th distance, nothing is rescaled: the score is the distance itself. */
+ * neighbours (nn.h; knn_score_matrix() queries on all online CPUs, nn_threads()). Scoring the
+ * points the model was fitted on excludes each point itself by index (a duplicate counts, at
+ * distance 0), as PyOD and scikit-learn's kneighbors() without X do; new points are scored against
+ * all fitted points. Unlike PyOD, which ranks the k-th distance, nothing is rescaled: the score is
+ * the distance itself. */
 #pragma once
 
 #include <stdbool.h>

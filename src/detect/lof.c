@@ -49,7 +49,12 @@ static double lof_of(const Lof *l, const size_t *nb, double lrd)
         return s / (double) l->k;
 }
 
-int lof_fit(const Matrix *x, unsigned k_, Lof **ret, char **reterr_msg)
+int lof_fit(const Matrix *x, unsigned k, Lof **ret, char **reterr_msg)
+{
+        return lof_fit_threads(x, k, 0, ret, reterr_msg);
+}
+
+int lof_fit_threads(const Matrix *x, unsigned k_, unsigned threads, Lof **ret, char **reterr_msg)
 {
         _cleanup_(lof_freep) Lof *l = NULL;
 
@@ -71,6 +76,7 @@ int lof_fit(const Matrix *x, unsigned k_, Lof **ret, char **reterr_msg)
                         *reterr_msg = xstrdup("lof: the points have no features");
                 return r;
         }
+        nn_set_threads(l->idx, threads);
 
         size_t n = x->n, k = l->k;
         _cleanup_free_ size_t *nb = xnew(size_t, n * k);

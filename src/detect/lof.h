@@ -26,6 +26,9 @@ typedef struct Lof Lof;
 /* Fits on x with k neighbours (0: LOF_DEFAULT_K; > n - 1: n - 1). -EINVAL with
  * *reterr_msg (caller frees) when n < 2. */
 int lof_fit(const Matrix *x, unsigned k, Lof **ret, char **reterr_msg);
+/* The same with the neighbour queries on threads threads (nn_set_threads(): 0 for the
+ * online CPUs, which lof_fit() uses); the result does not depend on it. */
+int lof_fit_threads(const Matrix *x, unsigned k, unsigned threads, Lof **ret, char **reterr_msg);
 Lof *lof_free(Lof *l);
 DEFINE_FREEP(Lof, lof_free)
 
