@@ -4,14 +4,33 @@
 # DURATION seconds. Prints CPU % of one core (from utime+stime in /proc/<pid>/stat over the
 # run) and peak RSS (VmHWM) for each, as a Markdown table row pair.
 #
-#   bench/monitor-cost.sh [AIOPS_BINARY] [DURATION_SECONDS]     (default build/release/aiops, 600)
+#   bench/monitor-cost.sh [AIOPS_BINARY] [DURATION_SECONDS] [CONFIG...]
+#                                                   (default build/release/aiops, 600, none)
+#
+# With config files (aiops --config FILE), one round per file, back to back, each with its own
+# fresh data directory and its own node_exporter, so that settings (e.g. detect.online.enabled
+# on and off) are compared in one run of the script; each round also prints the load average
+# before and after it (the machine may be shared) and, when online scoring ran, the agent's
+# own account of it (cpu_ns / samples scored, from the SIGHUP status line).
 set -eu
 
 aiops=${1:-build/release/aiops}
 duration=${2:-600}
+[ $# -ge 2 ] && shift 2 || shift $#
 port=19100
+apid= npid= spid=
 work=$(mktemp -d)
 trap 'kill $apid $npid $spid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+round() { # $1: config file or ""
+config=$1
+data="$work/data$(date +%s%N)"
+cfgopt=
+[ -n "$config" ] && cfgopt="--config $config"
+echo "### ${config:-default configuration}"
+echo
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 
 command -v prometheus-node-exporter >/dev/null ||
         { echo "apt-get install prometheus-node-exporter first" >&2; exit 3; }
@@ -20,7 +39,8 @@ ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 
-"$aiops" monitor --interval 10s --data-dir "$work/data" >"$work/aiops.log" 2>&1 &
+# shellcheck disable=SC2086
+"$aiops" $cfgopt monitor --interval 10s --data-dir "$data" >"$work/aiops.log" 2>&1 &
 apid=$!
 prometheus-node-exporter --web.listen-address=127.0.0.1:$port >"$work/ne.log" 2>&1 &
 npid=$!
@@ -38,9 +58,13 @@ a0=$(cpu_ticks $apid); n0=$(cpu_ticks $npid); t0=$(date +%s.%N)
 sleep "$duration"
 a1=$(cpu_ticks $apid); n1=$(cpu_ticks $npid); t1=$(date +%s.%N)
 ahwm=$(hwm_kb $apid); nhwm=$(hwm_kb $npid)
+kill -HUP $apid; sleep 1 # the status line: online scoring's own account
 kill -TERM $apid; wait $apid 2>/dev/null || true
+kill $spid $npid 2>/dev/null || true; wait $npid 2>/dev/null || true
+online=$(grep -o 'online scoring: .*' "$work/aiops.log" | tail -1 || true)
 # The agent's own account of each cycle's CPU (stored as aiops_cycle_cpu_seconds).
-cycle_ms=$("$aiops" query aiops_cycle_cpu_seconds --since 1d --csv --data-dir "$work/data" |
+# shellcheck disable=SC2086
+cycle_ms=$("$aiops" $cfgopt query aiops_cycle_cpu_seconds --since 1d --csv --data-dir "$data" |
         awk -F, 'NR > 1 { s += $5; n++ } END { if (n) printf "%.2f ms over %d cycles", 1000 * s / n, n }')
 
 awk -v a0="$a0" -v a1="$a1" -v n0="$n0" -v n1="$n1" -v t0="$t0" -v t1="$t1" -v hz="$ticks" \
@@ -52,3 +76,13 @@ awk -v a0="$a0" -v a1="$a1" -v n0="$n0" -v n1="$n1" -v t0="$t0" -v t1="$t1" -v h
 }'
 echo
 echo "aiops cycle CPU as the agent measured it (mean): $cycle_ms"
+[ -n "$online" ] && echo "agent's account: $online"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+}
+
+if [ $# -eq 0 ]; then
+        round ""
+else
+        for c in "$@"; do round "$c"; done
+fi

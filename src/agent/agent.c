@@ -11,6 +11,10 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/time-util.h"
+#include "detect/batch.h"
+#include "detect/drift.h"
+#include "detect/features.h"
+#include "store/detectdb.h"
 
 /* Retry the real store after this, doubling up to the maximum. */
 #define STORE_RETRY_MIN_MS MSEC_PER_SEC
@@ -20,6 +24,7 @@
 
 struct Agent {
         const Config *config;
+        unsigned flags;
         char *db_path;
         HostCollector *host;
         HostSample host_sample;
@@ -48,7 +53,22 @@ struct Agent {
         AgentStats stats;
 
         LogIngest *logs;
-        char *logs_error; /* the last flush failure logged */
+        char *logs_error;            /* the last flush failure logged */
+        int64_t logs_flushed_bucket; /* count bucket of the last flush, and of the last scan */
+        int64_t logs_scanned_bucket;
+
+        OnlineScorer *online;    /* NULL unless detect.online */
+        int64_t online_since_ms; /* first cycle: older stored log buckets are warm-up */
+        bool online_full_logged;
+
+        HostModel *model;
+        bool model_load_tried;
+        int64_t model_window_ms;     /* start of the current window, 0 before the first */
+        int64_t model_not_before_ms; /* no training before */
+        int64_t model_drift_at_ms;   /* next drift check */
+        bool model_waiting_logged;
+        unsigned model_waits; /* trainings that found too little data in a row */
+        char *model_error;    /* the failure last logged */
 };
 
 static void store_failed(Agent *a, int r, const char *msg)
@@ -141,23 +161,65 @@ static int drain_fallback(Agent *a)
         return 0;
 }
 
-static void emit(void *userdata, const char *name, const char *const *labels, double value)
+/* Stores value as it is at ts_ms; false if it was not stored. */
+static bool emit_at(Agent *a, const char *name, const char *const *labels, int64_t ts_ms,
+                    double value)
 {
-        Agent *a = userdata;
         Store *s = active_store(a);
         int64_t id;
 
         if (!s || !isfinite(value))
-                return;
-        value = quantize(value, quantize_decimals(name));
+                return false;
         int r = store_series_get(s, name, labels, &id);
         if (r >= 0)
-                r = store_append(s, id, a->cycle_ts_ms, value);
+                r = store_append(s, id, ts_ms, value);
         if (r < 0) {
                 log_debug_errno(r, "cannot store a sample of '%s', skipping: %m", name);
-                return;
+                return false;
         }
         a->cycle_samples++;
+        return true;
+}
+
+/* Scores are stored with 2 decimals: 0.9 and 0.91 mean the same to anyone reading them, and
+ * the chunk's decimal mode keeps them near 1 byte a sample. */
+#define SCORE_DECIMALS 2
+/* The rate with 4: one anomalous series in 300 is 0.0033. */
+#define RATE_DECIMALS 4
+
+/* anomaly_score{metric="<name>", <labels>} at ts_ms. */
+static void emit_score(Agent *a, const char *name, const char *const *labels, int64_t ts_ms,
+                       double score)
+{
+        const char *l[2 + 2 * 16 + 1] = {"metric", name};
+        size_t n = 2;
+
+        for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
+                if (n + 3 > ELEMENTSOF(l))
+                        return; /* more labels than any series of ours has */
+                l[n++] = labels[i];
+                l[n++] = labels[i + 1];
+        }
+        l[n] = NULL;
+        (void) emit_at(a, ONLINE_SCORE_METRIC, l, ts_ms, quantize(score, SCORE_DECIMALS));
+}
+
+static void emit(void *userdata, const char *name, const char *const *labels, double value)
+{
+        Agent *a = userdata;
+        double score;
+        bool anomaly;
+
+        if (!isfinite(value))
+                return;
+        /* The value scored is the value stored, so that a restart's warm-up from the store
+         * replays exactly what was scored live. */
+        value = quantize(value, quantize_decimals(name));
+        if (!emit_at(a, name, labels, a->cycle_ts_ms, value) || !a->online)
+                return;
+        if (online_observe(a->online, a->store, name, labels, a->cycle_ts_ms, value, &score,
+                           &anomaly) > 0)
+                emit_score(a, name, labels, a->cycle_ts_ms, score);
 }
 
 static void emit1(Agent *a, const char *name, const char *k, const char *v, double value)
@@ -296,6 +358,7 @@ int agent_new(const Config *cfg, const char *db_path, const char *proc_root, con
         _cleanup_(agent_freep) Agent *a = xnew0(Agent, 1);
 
         a->config = cfg;
+        a->flags = flags;
         a->db_path = xstrdup(db_path);
         a->store_retry_delay_ms = STORE_RETRY_MIN_MS / 2;
 
@@ -316,6 +379,14 @@ int agent_new(const Config *cfg, const char *db_path, const char *proc_root, con
                 a->specs[i].name = cfg->services[i].name;
                 a->specs[i].match = (const char *const *) cfg->services[i].match;
                 a->specs[i].n_match = cfg->services[i].n_match;
+        }
+
+        if (cfg->detect.online) {
+                _cleanup_free_ char *msg = NULL;
+                r = online_new(&cfg->detect, &a->online, &msg);
+                if (r < 0)
+                        return log_error_errno(r, "cannot set up online scoring: %s",
+                                               msg ? msg : "invalid detect.online settings");
         }
 
         if (!(flags & AGENT_STORE_MAY_FAIL)) {
@@ -356,6 +427,9 @@ Agent *agent_free(Agent *a)
                                   "never became writable",
                                   st.samples_in_memory, a->db_path);
         }
+        online_free(a->online);
+        host_model_free(a->model);
+        free(a->model_error);
         store_free(a->store);
         store_free(a->fallback);
         host_sample_done(&a->host_sample);
@@ -544,6 +618,8 @@ static void logs_cycle(Agent *a, int64_t now_ms)
                time_mono_ns() - t0 < LOGS_CYCLE_BUDGET_NS)
                 ;
         logs_flush(a, now_ms, false);
+        if (a->config->logs.count_interval_ms > 0)
+                a->logs_flushed_bucket = now_ms / a->config->logs.count_interval_ms;
 }
 
 int agent_enable_logs(Agent *a, int64_t now_ms, bool follow)
@@ -571,6 +647,309 @@ LogIngest *agent_logs(Agent *a)
         return a->logs;
 }
 
+/* --- online scoring of the series the logs layer stores (docs/detect.md) --- */
+
+static void on_stored_score(void *userdata, const char *name, const char *const *labels,
+                            int64_t ts_ms, double score, bool anomaly)
+{
+        (void) anomaly;
+        emit_score(userdata, name, labels, ts_ms, score);
+}
+
+/* Log count buckets are stored by the logs layer at its flush, after the cycle's metrics:
+ * the cycle after a flush that closed a bucket reads the buckets stored since from the store
+ * and scores them (one cycle late; a bucket is a minute long anyway). */
+static void online_logs(Agent *a)
+{
+        char **names = NULL;
+        size_t n = 0;
+
+        if (!a->logs || !a->store || a->logs_flushed_bucket == a->logs_scanned_bucket)
+                return;
+        a->logs_scanned_bucket = a->logs_flushed_bucket;
+        if (store_series_list(a->store, &names, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                if (strncmp(names[i], "log_", 4) == 0 || strncmp(names[i], "http_", 5) == 0) {
+                        int r = online_observe_stored(a->online, a->store, names[i],
+                                                      a->online_since_ms, on_stored_score, a);
+                        if (r < 0)
+                                log_debug_errno(r, "cannot score '%s', skipping: %m", names[i]);
+                }
+                free(names[i]);
+        }
+        free(names);
+}
+
+static void online_end(Agent *a)
+{
+        OnlineStats os;
+        double rate;
+        uint64_t anomalous;
+
+        online_cycle_end(a->online, &rate, &anomalous);
+        online_stats(a->online, &os);
+        if (os.scored_last_cycle > 0) {
+                emit1(a, "host_anomaly_rate", NULL, NULL, quantize(rate, RATE_DECIMALS));
+                emit1(a, "host_anomalous_series", NULL, NULL, (double) anomalous);
+        }
+        if (os.full && !a->online_full_logged) {
+                log_warning("online scoring: %u series scored already, new series are not "
+                            "scored",
+                            ONLINE_MAX_SERIES);
+                a->online_full_logged = true;
+        }
+}
+
+/* --- the host model (docs/detect.md "The host model") --- */
+
+/* A drift check needs this many windows since the training, and per feature at least two of
+ * the three tests (KS, PSI, JS) must agree: with hundreds of windows KS alone flags shifts
+ * too small to matter. The model is stale when a third of the features drift. */
+#define DRIFT_MIN_WINDOWS 30u
+#define DRIFT_MAX_WINDOWS 240u
+/* A training that took longer than this runs at most once per retrain interval. */
+#define TRAIN_SLOW_NS (INT64_C(1000) * 1000 * 1000)
+#define MODEL_SEED    UINT64_C(20261122)
+/* Windows a model needs before only the schedule and drift retrain it. */
+#define MODEL_MATURE_WINDOWS 60u
+
+static void model_failed(Agent *a, int r, const char *what, const char *msg)
+{
+        _cleanup_free_ char *text = xasprintf("%s: %s", what, msg ? msg : strerror(-r));
+
+        if (a->model_error && strcmp(a->model_error, text) == 0)
+                return;
+        log_warning("host model: %s", text);
+        free(a->model_error);
+        a->model_error = TAKE_PTR(text);
+}
+
+static void model_set_stats(Agent *a)
+{
+        a->stats.model_trained_ms = a->model ? a->model->trained_ms : 0;
+        a->stats.model_windows = a->model ? a->model->n_trained : 0;
+        a->stats.model_features = a->model ? a->model->n_features : 0;
+}
+
+static void model_load(Agent *a)
+{
+        _cleanup_free_ char *msg = NULL;
+        HostModel *m = NULL;
+
+        int r = host_model_load(a->store, &m, &msg);
+        if (r < 0) {
+                model_failed(a, r, "the stored model does not load, retraining", msg);
+                return;
+        }
+        if (r > 0) {
+                a->model = host_model_free(a->model);
+                a->model = m;
+        }
+        model_set_stats(a);
+}
+
+/* Whether a third of the model's features moved since its training: the model's training
+ * rows against the windows since (at most detect.lookback). *ret_why says which. */
+static bool model_drifted(Agent *a, int64_t now_ms, char **ret_why)
+{
+        const DetectConfig *c = &a->config->detect;
+        const HostModel *m = a->model;
+        _cleanup_(features_freep) FeatureSet *f = NULL;
+        _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ double *ref = NULL;
+        _cleanup_free_ double *cur = NULL;
+        DriftOptions o;
+        size_t tested = 0, drifted = 0;
+        const char *example = NULL;
+
+        int64_t from = MAX(m->to_ms, now_ms - c->lookback_ms);
+        if (m->n_samples < 2 || (now_ms - from) / c->window_ms < (int64_t) DRIFT_MIN_WINDOWS)
+                return false;
+        if (features_build(a->store, from, now_ms, c->window_ms, &f, &msg) < 0)
+                return false;
+        drift_options_init(&o);
+        o.ks_alpha = c->drift_ks_pvalue;
+        o.psi_threshold = c->drift_psi;
+        o.js_threshold = c->drift_js;
+        /* At most DRIFT_MAX_WINDOWS windows, evenly spaced: the exact KS p-value costs
+         * n_ref x n_cur a feature, 1.5 s for 115 features after a day (measured). */
+        size_t n_cur = MIN(f->n_windows, (size_t) DRIFT_MAX_WINDOWS);
+        ref = xnew(double, m->n_samples);
+        cur = xnew(double, n_cur);
+        for (size_t j = 0; j < m->n_features; j++) {
+                size_t k;
+                DriftResult d;
+                for (k = 0; k < f->n_features; k++)
+                        if (strcmp(f->features[k].name, m->names[j]) == 0)
+                                break;
+                if (k == f->n_features)
+                        continue; /* constant or absent since: not comparable */
+                for (size_t i = 0; i < m->n_samples; i++)
+                        ref[i] = m->train[i * m->n_features + j];
+                for (size_t i = 0; i < n_cur; i++)
+                        cur[i] = f->x[(i * f->n_windows / n_cur) * f->n_features + k];
+                if (drift_test(ref, m->n_samples, cur, n_cur, &o, &d, NULL) < 0)
+                        continue;
+                tested++;
+                if ((int) d.ks_drift + (int) d.psi_drift + (int) d.js_drift >= 2) {
+                        drifted++;
+                        example = example ?: m->names[j];
+                }
+        }
+        if (tested == 0 || 3 * drifted < tested)
+                return false;
+        *ret_why = xasprintf("drift in %zu of %zu features since it was trained (e.g. %s)", drifted,
+                             tested, example);
+        return true;
+}
+
+static void model_train(Agent *a, int64_t now_ms, const char *why)
+{
+        const DetectConfig *c = &a->config->detect;
+        _cleanup_(features_freep) FeatureSet *f = NULL;
+        _cleanup_free_ char *msg = NULL;
+        int64_t t0 = time_mono_ns();
+
+        int r = features_build(a->store, now_ms - c->lookback_ms, now_ms, c->window_ms, &f, &msg);
+        if (r == -ENODATA) {
+                /* Too little data yet: wait, saying so once; it is cheap to try again. */
+                if (!a->model_waiting_logged)
+                        log_info("host model: waiting for data before training: %s",
+                                 msg ? msg : "too few windows");
+                a->model_waiting_logged = true;
+                /* At each window while data comes in; hourly once it is clear that more data
+                 * does not help (columns that never vary: nothing to learn from). */
+                a->model_waits++;
+                a->model_not_before_ms =
+                        now_ms + (a->model_waits < 10 ? c->window_ms : c->drift_interval_ms);
+                return;
+        }
+        if (r >= 0)
+                r = host_model_train_with(a->store, f, NULL, MODEL_SEED, c->contamination,
+                                          c->min_deviation, now_ms, &msg);
+        int64_t cost = time_mono_ns() - t0;
+        a->stats.model_train_ns = cost;
+        if (r < 0) {
+                model_failed(a, r, "training failed, retrying at the next drift check", msg);
+                a->model_not_before_ms = now_ms + c->drift_interval_ms;
+                return;
+        }
+        a->model_waiting_logged = false;
+        a->model_waits = 0;
+        a->stats.model_trainings++;
+        char b1[32];
+        log_info("host model trained on %zu windows of %s x %zu features in %.2f s (%s)",
+                 f->n_windows, time_format_duration(c->window_ms, b1, sizeof(b1)), f->n_features,
+                 (double) cost / 1e9, why);
+        /* A slow training (a big lookback, many series) is not repeated on every drift. */
+        a->model_not_before_ms = cost > TRAIN_SLOW_NS ? now_ms + c->retrain_interval_ms : 0;
+        a->model_drift_at_ms = now_ms + c->drift_interval_ms;
+        model_load(a);
+}
+
+/* Loads the model on first use, and retrains it when there is none, when it is too old, or
+ * when the drift check says so. Runs at window boundaries only. */
+static void model_maintain(Agent *a, int64_t now_ms)
+{
+        const DetectConfig *c = &a->config->detect;
+        _cleanup_free_ char *why = NULL;
+
+        if (!a->model_load_tried) {
+                a->model_load_tried = true;
+                model_load(a);
+                if (a->model) {
+                        char when[32];
+                        log_info("host model loaded: trained %s on %zu windows of %zu features",
+                                 time_format_local(a->model->trained_ms, when, sizeof(when)),
+                                 a->model->n_trained, a->model->n_features);
+                }
+                a->model_drift_at_ms = now_ms + c->drift_interval_ms;
+        }
+        if (!a->model)
+                why = xstrdup("no model yet");
+        else if (now_ms - a->model->trained_ms >= c->retrain_interval_ms)
+                why = xstrdup("older than detect.model.retrain_interval");
+        else if (a->model->n_trained < MODEL_MATURE_WINDOWS &&
+                 (now_ms - a->model->to_ms) / c->window_ms >= (int64_t) a->model->n_trained)
+                /* A young store: the first model learns from 2 windows; retrain each time the
+                 * data has doubled, until MODEL_MATURE_WINDOWS (a handful of cheap trainings). */
+                why = xasprintf("trained on %zu windows only, as many again since",
+                                a->model->n_trained);
+        else if (now_ms >= a->model_drift_at_ms) {
+                a->model_drift_at_ms = now_ms + c->drift_interval_ms;
+                if (!model_drifted(a, now_ms, &why))
+                        return;
+        }
+        if (!why || now_ms < a->model_not_before_ms)
+                return;
+        model_train(a, now_ms, why);
+}
+
+static void model_score(Agent *a, int64_t start_ms, int64_t now_ms)
+{
+        const DetectConfig *c = &a->config->detect;
+        _cleanup_free_ char *summary = NULL;
+        double score;
+        bool anomaly;
+
+        int r = host_model_score_window(a->model, a->store, start_ms, c->window_ms, &score,
+                                        &anomaly, &summary);
+        if (r == -ENODATA)
+                return; /* no host data in the window: the agent was not running */
+        if (r < 0) {
+                model_failed(a, r, "cannot score a window", NULL);
+                return;
+        }
+        (void) emit_at(a, "host_anomaly_score", NULL, start_ms, quantize(score, SCORE_DECIMALS));
+        a->stats.model_last_window_ms = start_ms;
+        a->stats.model_last_score = score;
+        a->stats.model_last_anomaly = anomaly;
+        if (!anomaly)
+                return;
+        a->stats.model_anomalous_windows++;
+        _cleanup_free_ char *details = xasprintf(
+                "{\"window_ms\": %" PRId64 ", \"model_trained_ms\": %" PRId64 ", \"score\": %.4f}",
+                c->window_ms, a->model->trained_ms, score);
+        AnomalyRow row = {
+                .kind = (char *) "model",
+                .subject = (char *) "host",
+                .start_ms = start_ms,
+                .end_ms = start_ms + c->window_ms,
+                .detected_ms = now_ms,
+                .score = score,
+                .methods = (char *) "iforest",
+                .summary = summary ? summary : (char *) "",
+                .details = details,
+        };
+        r = detectdb_anomaly_put(a->store, &row);
+        if (r < 0)
+                model_failed(a, r, "cannot store an anomaly", store_last_error(a->store));
+        else if (r > 0) {
+                char when[32];
+                log_notice("host anomaly from %s, score %.2f: %s",
+                           time_format_local(start_ms, when, sizeof(when)), score,
+                           summary ? summary : "");
+        }
+}
+
+/* At each completed detect.window: keep the model fresh, then score the window. */
+static void model_cycle(Agent *a, int64_t ts_ms)
+{
+        const DetectConfig *c = &a->config->detect;
+
+        if (!c->model || !(a->flags & AGENT_HOST_MODEL) || !a->store)
+                return;
+        int64_t cur = ts_ms - ((ts_ms % c->window_ms) + c->window_ms) % c->window_ms;
+        bool first = a->model_window_ms == 0;
+        if (!first && cur <= a->model_window_ms)
+                return;
+        a->model_window_ms = cur;
+        model_maintain(a, ts_ms);
+        if (!first && a->model)
+                model_score(a, cur - c->window_ms, ts_ms);
+}
+
 int agent_cycle(Agent *a, int64_t now_ms)
 {
         int64_t cpu0 = thread_cpu_ns(), wall0 = time_mono_ns();
@@ -587,9 +966,18 @@ int agent_cycle(Agent *a, int64_t now_ms)
         retry_store(a, now_ms);
         a->cycle_ts_ms = ts;
         a->cycle_samples = 0;
+        if (a->online) {
+                if (a->online_since_ms == 0)
+                        a->online_since_ms = ts;
+                online_cycle_begin(a->online);
+                online_logs(a);
+        }
         host_sample_foreach_metric(&a->host_sample, emit, a);
         emit_services(a);
         emit_processes(a);
+        if (a->online)
+                online_end(a);
+        model_cycle(a, ts);
         emit1(a, "aiops_processes", NULL, NULL, (double) ptable_count(a->ptable));
         /* The cost of the previous cycle, measured to its end (commit included). */
         if (a->stats.cycles > 0) {
@@ -635,10 +1023,31 @@ Store *agent_store(Agent *a)
 void agent_stats(const Agent *a, AgentStats *ret)
 {
         *ret = a->stats;
+        ret->model = a->config->detect.model && (a->flags & AGENT_HOST_MODEL);
+        ret->online = a->online != NULL;
+        if (a->online) {
+                OnlineStats os;
+                online_stats(a->online, &os);
+                ret->online_series = os.series;
+                ret->online_scored_last_cycle = os.scored_last_cycle;
+                ret->online_anomalous_last_cycle = os.anomalous_last_cycle;
+                ret->online_anomaly_rate = os.rate_last_cycle;
+                ret->online_samples_scored = os.samples_scored;
+                ret->online_warmup_samples = os.warmup_samples;
+                ret->online_cpu_ns_last_cycle = os.cpu_ns_last_cycle;
+                ret->online_cpu_ns = os.cpu_ns;
+                ret->online_warmup_ns = os.warmup_ns;
+                ret->online_state_bytes = os.state_bytes;
+        }
         ret->samples_in_memory = 0;
         if (a->fallback) {
                 StoreStats st;
                 if (store_stats(a->fallback, &st) >= 0)
                         ret->samples_in_memory = st.samples;
         }
+}
+
+size_t agent_online_top(const Agent *a, OnlineTop *ret, size_t n)
+{
+        return a->online ? online_top(a->online, ret, n) : 0;
 }

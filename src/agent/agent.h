@@ -7,6 +7,12 @@
  * foreign file) the agent keeps collecting into an in-memory store and retries the real one
  * with backoff; when a commit fails (disk full) the store itself keeps its chunks and the next
  * commit retries. Each distinct failure is logged once, and so is the recovery.
+ * With detect.online each stored sample of a scored series also gets its anomaly score
+ * (anomaly_score{metric=...}, host_anomaly_rate, host_anomalous_series: detect/online.h);
+ * with detect.model each completed detect.window is scored by the stored host model
+ * (host_anomaly_score, anomalies of kind "model"), which the agent trains when there is none,
+ * when it is older than detect.model.retrain_interval, and when a drift check says the data
+ * moved (docs/detect.md "The host model").
  * Single-threaded. */
 #pragma once
 
@@ -18,6 +24,7 @@
 #include "collect/services.h"
 #include "core/config.h"
 #include "core/macro.h"
+#include "detect/online.h"
 #include "logs/ingest.h"
 #include "store/store.h"
 
@@ -34,12 +41,40 @@ typedef struct AgentStats {
         int64_t last_cycle_wall_ns; /* wall time it took */
         bool store_ok;              /* the real store is open and the last commit worked */
         uint64_t samples_in_memory; /* waiting for the real store to come back */
+
+        /* Online scoring (detect.online, detect/online.h). */
+        bool online;
+        uint64_t online_series;               /* series with a detector */
+        uint64_t online_scored_last_cycle;    /* samples scored */
+        uint64_t online_anomalous_last_cycle; /* series with the anomaly bit */
+        double online_anomaly_rate;           /* host_anomaly_rate of the last cycle */
+        uint64_t online_samples_scored;       /* over the agent's life */
+        uint64_t online_warmup_samples;       /* replayed from the store */
+        int64_t online_cpu_ns_last_cycle;     /* time spent scoring in the last cycle */
+        int64_t online_cpu_ns;                /* over the agent's life, warm-ups included */
+        int64_t online_warmup_ns;             /* of it, warm-ups */
+        size_t online_state_bytes;
+
+        /* The host model (detect.model, detect/batch.h). */
+        bool model;                   /* enabled */
+        int64_t model_trained_ms;     /* 0: no model yet */
+        uint64_t model_windows;       /* it was trained on */
+        size_t model_features;        /* its columns */
+        uint64_t model_trainings;     /* by this agent */
+        int64_t model_train_ns;       /* wall time of the last training (features included) */
+        int64_t model_last_window_ms; /* start of the last window scored, 0 before */
+        double model_last_score;      /* its host_anomaly_score */
+        bool model_last_anomaly;
+        uint64_t model_anomalous_windows; /* over the agent's life */
 } AgentStats;
 
 typedef enum AgentFlags {
         /* If the store cannot be opened, start in memory and retry (the daemon), instead of
          * failing (one-shot commands, where a sample that cannot be stored is an error). */
         AGENT_STORE_MAY_FAIL = 1 << 0,
+        /* Score each completed detect.window with the host model and keep the model trained
+         * (detect.model): for the monitor, which runs long enough to complete windows. */
+        AGENT_HOST_MODEL = 1 << 1,
 } AgentFlags;
 
 /* Paths are for tests: proc_root "/proc", sys_root "/sys" in production. The store at db_path
@@ -70,6 +105,8 @@ const ServiceStatus *agent_services(const Agent *a, size_t *ret_n);
 /* The real store, or NULL while it is unavailable. */
 Store *agent_store(Agent *a);
 void agent_stats(const Agent *a, AgentStats *ret);
+/* The highest online scores of the last cycle (online_top()); 0 when online scoring is off. */
+size_t agent_online_top(const Agent *a, OnlineTop *ret, size_t n);
 
 /* Starts ingesting the logs of the configuration (logs.enabled): each cycle then reads them,
  * and stores their counts, templates, events and cursors after the metrics. Sources that

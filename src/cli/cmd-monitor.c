@@ -89,10 +89,14 @@ static void status_line(Monitor *m, FILE *f)
         agent_stats(m->agent, &st);
         fprintf(f,
                 "%s cycle %" PRIu64 ": %" PRIu64 " processes, %" PRIu64 " samples, %.2f ms CPU, "
-                "%s\n",
+                "%s",
                 time_format_local(st.last_cycle_ms, when, sizeof(when)), st.cycles,
                 st.processes_last_cycle, st.samples_last_cycle, (double) st.last_cycle_cpu_ns / 1e6,
                 st.store_ok ? "stored" : "NOT STORED (kept in memory)");
+        if (st.online)
+                fprintf(f, ", %" PRIu64 " of %" PRIu64 " series anomalous",
+                        st.online_anomalous_last_cycle, st.online_series);
+        fputc('\n', f);
         fflush(f);
 }
 
@@ -122,9 +126,17 @@ static int on_signal(Loop *l, int signo, void *userdata)
         AgentStats st;
         agent_stats(m->agent, &st);
         log_notice("%" PRIu64 " cycles, %" PRIu64 " samples stored, store %s, %" PRIu64
-                   " samples in memory",
+                   " samples in memory; online scoring: %" PRIu64 " series, %" PRIu64
+                   " anomalous, %" PRIu64 " samples scored in %.1f ms (%.0f ns a sample), %" PRIu64
+                   " replayed from the store in %.1f ms",
                    st.cycles, st.samples_appended, st.store_ok ? "ok" : "unavailable",
-                   st.samples_in_memory);
+                   st.samples_in_memory, st.online_series, st.online_anomalous_last_cycle,
+                   st.online_samples_scored,
+                   (double) (st.online_cpu_ns - st.online_warmup_ns) / 1e6,
+                   st.online_samples_scored ? (double) (st.online_cpu_ns - st.online_warmup_ns) /
+                                                      (double) st.online_samples_scored
+                                            : 0.0,
+                   st.online_warmup_samples, (double) st.online_warmup_ns / 1e6);
         return 0;
 }
 
@@ -174,7 +186,8 @@ int cmd_monitor(CliContext *ctx, int argc, char **argv)
 
         Monitor m = {.tty = isatty(STDOUT_FILENO)};
         _cleanup_(agent_freep) Agent *a = NULL;
-        if (agent_new(ctx->config, db_path, "/proc", "/sys", AGENT_STORE_MAY_FAIL, &a) < 0)
+        if (agent_new(ctx->config, db_path, "/proc", "/sys",
+                      AGENT_STORE_MAY_FAIL | AGENT_HOST_MODEL, &a) < 0)
                 return EXIT_UNKNOWN;
         m.agent = a;
         if (logs && agent_enable_logs(a, time_now_ms(), true) < 0)

@@ -46,6 +46,37 @@ static json_t *logs_json(LogIngest *logs)
                          "new_templates", (json_int_t) ls.new_templates, "sources", sources);
 }
 
+static json_t *detection_json(Agent *a, const AgentStats *st)
+{
+        OnlineTop top[TOP_SHOWN];
+        size_t n_top = agent_online_top(a, top, TOP_SHOWN);
+        json_t *jtop = json_array();
+
+        for (size_t i = 0; i < n_top; i++)
+                (void) json_array_append_new(
+                        jtop, json_pack("{s:o,s:f,s:b}", "series", json_string_lossy(top[i].series),
+                                        "score", top[i].score, "anomaly", top[i].anomaly));
+        json_t *online = json_pack("{s:b,s:I,s:I,s:I,s:f,s:I,s:f,s:o}", "enabled", st->online,
+                                   "series", (json_int_t) st->online_series, "scored_last_cycle",
+                                   (json_int_t) st->online_scored_last_cycle, "anomalous",
+                                   (json_int_t) st->online_anomalous_last_cycle, "anomaly_rate",
+                                   st->online_anomaly_rate, "warmup_samples",
+                                   (json_int_t) st->online_warmup_samples, "cpu_ms_last_cycle",
+                                   (double) st->online_cpu_ns_last_cycle / 1e6, "top", jtop);
+        json_object_set_new(online, "warmup_ms", json_real((double) st->online_warmup_ns / 1e6));
+        json_t *model = json_pack(
+                "{s:b,s:o,s:I,s:I,s:o,s:o,s:b,s:I}", "enabled", st->model, "trained",
+                st->model_trained_ms ? json_time_rfc3339(st->model_trained_ms) : json_null(),
+                "windows", (json_int_t) st->model_windows, "features",
+                (json_int_t) st->model_features, "last_window",
+                st->model_last_window_ms ? json_time_rfc3339(st->model_last_window_ms)
+                                         : json_null(),
+                "last_score", st->model_last_window_ms ? jnum(st->model_last_score) : json_null(),
+                "last_anomalous", st->model_last_anomaly, "anomalous_windows",
+                (json_int_t) st->model_anomalous_windows);
+        return json_pack("{s:o,s:o}", "online", online, "model", model);
+}
+
 json_t *report_collection_json(Agent *a, const char *db_path)
 {
         const HostSample *h = agent_host(a);
@@ -162,6 +193,7 @@ json_t *report_collection_json(Agent *a, const char *db_path)
                                       "last_cycle_wall_ms", (double) st.last_cycle_wall_ns / 1e6));
         if (agent_logs(a))
                 json_object_set_new(root, "logs", logs_json(agent_logs(a)));
+        json_object_set_new(root, "detection", detection_json(a, &st));
         return root;
 }
 
@@ -188,6 +220,52 @@ static void top_line(Panel *p, const char *key, const ProcTable *t, PtableSort s
                 len += (size_t) w;
         }
         panel_add(p, key, "%s", len ? line : "all idle");
+}
+
+static void detection_print(Panel *p, Agent *a, const AgentStats *st)
+{
+        OnlineTop top[3];
+        char line[512] = "", when[32];
+        size_t len = 0;
+
+        panel_add_section(p, "detection");
+        if (!st->online) {
+                panel_add(p, "online", "off (detect.online.enabled)");
+        } else {
+                panel_add(p, "series scored",
+                          "%" PRIu64 " (%" PRIu64 " samples this cycle, %.2f "
+                          "ms)",
+                          st->online_series, st->online_scored_last_cycle,
+                          (double) st->online_cpu_ns_last_cycle / 1e6);
+                if (st->online_warmup_samples > 0)
+                        panel_add(p, "warm-up",
+                                  "%" PRIu64 " stored samples replayed in %.0f ms (once per "
+                                  "series and process)",
+                                  st->online_warmup_samples, (double) st->online_warmup_ns / 1e6);
+                size_t n = agent_online_top(a, top, ELEMENTSOF(top));
+                for (size_t i = 0; i < n && top[i].anomaly; i++) {
+                        int w = snprintf(line + len, sizeof(line) - len, "%s%s %.2f", i ? ", " : "",
+                                         top[i].series, top[i].score);
+                        if (w < 0 || (size_t) w >= sizeof(line) - len)
+                                break;
+                        len += (size_t) w;
+                }
+                panel_add(p, "anomalous now", "%" PRIu64 "%s%s", st->online_anomalous_last_cycle,
+                          len ? ": " : "", line);
+                panel_add(p, "host anomaly rate", "%.1f%% of the series scored",
+                          100 * st->online_anomaly_rate);
+        }
+        if (!st->model)
+                return;
+        if (st->model_trained_ms)
+                panel_add(p, "host model", "trained %s on %" PRIu64 " windows, %zu features",
+                          time_format_local(st->model_trained_ms, when, sizeof(when)),
+                          st->model_windows, st->model_features);
+        else
+                panel_add(p, "host model", "none yet (trained once 2 windows of data exist)");
+        if (st->model_last_window_ms)
+                panel_add(p, "last window", "score %.2f%s", st->model_last_score,
+                          st->model_last_anomaly ? ", ANOMALOUS" : "");
 }
 
 void report_collection_print(Agent *a, const char *db_path, FILE *f)
@@ -293,6 +371,8 @@ void report_collection_print(Agent *a, const char *db_path, FILE *f)
                 if (ls.sources_failing == 0 && ls.sources > 0)
                         panel_add(p, "sources", "all readable ('aiops logs sources' lists them)");
         }
+
+        detection_print(p, a, &st);
 
         panel_add_section(p, "store");
         panel_add(p, "database", "%s", db_path);
