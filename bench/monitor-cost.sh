@@ -16,9 +16,9 @@ set -eu
 
 aiops=${1:-build/release/aiops}
 duration=${2:-600}
-[ $# -ge 2 ] && shift 2 || shift $#
+if [ $# -ge 2 ]; then shift 2; else shift $#; fi
 port=19100
-apid= npid= spid=
+apid='' npid='' spid=''
 work=$(mktemp -d)
 trap 'kill $apid $npid $spid 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -271,8 +271,9 @@ static bool slot_ready(const SeasonSlot *s, unsigned min_visits, uint16_t day)
         return s->visits >= min_visits + (s->n > 0 && s->last_day == day ? 1u : 0u);
 }
 
-static double seasonal_update(Seasonal *se, const StreamOptions *o, int64_t ts_ms, double x,
-                              double fallback_z)
+/* The weekly and daily slots of ts_ms, and the one a score uses (NULL during the warm-up). */
+static SeasonSlot *seasonal_slots(Seasonal *se, const StreamOptions *o, int64_t ts_ms,
+                                  SeasonSlot **ret_week, SeasonSlot **ret_day, uint16_t *ret_day16)
 {
         int64_t day = ts_ms / MSEC_PER_DAY, ms = ts_ms % MSEC_PER_DAY;
         if (ms < 0) {
@@ -283,9 +284,28 @@ static double seasonal_update(Seasonal *se, const StreamOptions *o, int64_t ts_m
         unsigned dow = (unsigned) (((day + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
         SeasonSlot *ws = &se->week[dow * 24 + hour], *ds = &se->day[hour];
         uint16_t day16 = (uint16_t) ((uint64_t) day & 0xffff);
-        SeasonSlot *use = slot_ready(ws, o->seasonal_min_visits, day16)   ? ws
-                          : slot_ready(ds, o->seasonal_min_visits, day16) ? ds
-                                                                          : NULL;
+        *ret_week = ws;
+        *ret_day = ds;
+        *ret_day16 = day16;
+        return slot_ready(ws, o->seasonal_min_visits, day16)   ? ws
+               : slot_ready(ds, o->seasonal_min_visits, day16) ? ds
+                                                               : NULL;
+}
+
+/* Whether the score at ts_ms comes from a slot, so that no fallback z is needed. */
+static bool seasonal_has_slot(Seasonal *se, const StreamOptions *o, int64_t ts_ms)
+{
+        SeasonSlot *ws, *ds;
+        uint16_t day16;
+        return seasonal_slots(se, o, ts_ms, &ws, &ds, &day16) != NULL;
+}
+
+static double seasonal_update(Seasonal *se, const StreamOptions *o, int64_t ts_ms, double x,
+                              double fallback_z)
+{
+        SeasonSlot *ws, *ds;
+        uint16_t day16;
+        SeasonSlot *use = seasonal_slots(se, o, ts_ms, &ws, &ds, &day16);
         double dt_ms = se->n ? (double) MIN(MAX(ts_ms - se->last_ts_ms, 0), MSEC_PER_HOUR) : 0;
         double level = se->level, z;
 
@@ -692,7 +712,10 @@ int stream_update(StreamDetector *s, int64_t ts_ms, double value, double *ret_sc
                 z = ewma_update(&s->ewma, s->o.ewma_alpha, s->o.min_samples, value);
                 break;
         case STREAM_SEASONAL: {
-                double zr = robust_z(&s->robust->w, s->o.min_samples, value);
+                /* The robust z (an O(window) MAD walk) only while the slot is not ready. */
+                double zr = seasonal_has_slot(s->seasonal, &s->o, ts_ms)
+                                    ? 0
+                                    : robust_z(&s->robust->w, s->o.min_samples, value);
                 stream_window_push(&s->robust->w, value);
                 z = seasonal_update(s->seasonal, &s->o, ts_ms, value, zr);
                 break;
