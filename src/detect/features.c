@@ -344,7 +344,7 @@ int features_build(Store *s, int64_t from_ms, int64_t to_ms, int64_t window_ms, 
                                                              : c->sum[w] / (double) c->cnt[w];
                                 scratch[present++] = v[k];
                         } else
-                                v[k] = NAN;
+                                v[k] = (double) NAN;
                         k++;
                 }
                 /* A host series missing from over half of the windows would be mostly
