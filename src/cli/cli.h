@@ -91,12 +91,17 @@ int cli_parse_duration(const char *opt, const char *arg, int64_t min_ms, int64_t
 /* `aiops collect` and `aiops run`: parse --count/--interval, collect, store and report; the
  * hooks add a command's own part of the report. */
 typedef struct AgentStats AgentStats;
+typedef struct Agent Agent;
 typedef struct CollectCommand {
         const char *name;
         unsigned default_count;
         void (*help)(void);
-        void (*extend_json)(json_t *report, const AgentStats *st);
-        void (*extend_print)(FILE *f, const AgentStats *st, const char *db_path);
+        /* Runs after the collection, before the report (aiops run: batch detection); what it
+         * returns is handed to the extend hooks and then to free_state. May be NULL. */
+        void *(*after)(CliContext *ctx, Agent *a);
+        void (*extend_json)(json_t *report, const AgentStats *st, void *state);
+        void (*extend_print)(FILE *f, const AgentStats *st, const char *db_path, void *state);
+        void (*free_state)(void *state);
 } CollectCommand;
 int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCommand *cmd);
 

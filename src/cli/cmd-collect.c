@@ -154,19 +154,22 @@ int cli_collect_command(CliContext *ctx, int argc, char **argv, const CollectCom
                 return EXIT_UNKNOWN;
         read_logs(a);
 
+        void *state = cmd->after ? cmd->after(ctx, a) : NULL;
         AgentStats st;
         agent_stats(a, &st);
         if (ctx->format == OUTPUT_JSON) {
                 json_t *j = report_collection_json(a, db_path);
                 if (cmd->extend_json)
-                        cmd->extend_json(j, &st);
+                        cmd->extend_json(j, &st, state);
                 (void) json_print(j, stdout);
                 json_decref(j);
         } else {
                 report_collection_print(a, db_path, stdout);
                 if (cmd->extend_print)
-                        cmd->extend_print(stdout, &st, db_path);
+                        cmd->extend_print(stdout, &st, db_path, state);
         }
+        if (cmd->free_state)
+                cmd->free_state(state);
         /* Not stored is a runtime failure for a one-shot command: say so by the exit code. */
         return st.store_ok ? EXIT_OK : EXIT_UNKNOWN;
 }

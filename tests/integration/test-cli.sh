@@ -101,7 +101,9 @@ python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["cycles"] == 2 and d["store"]["ok"], d
-assert set(d["stages"]) == {"detect", "patterns", "scanners"}, d["stages"]
+assert set(d["stages"]) == {"patterns", "scanners"}, d["stages"]
+# Two cycles 100 ms apart are not two windows of a minute: detection says so, no failure.
+assert d["detect"]["skipped"].startswith("not enough data yet"), d["detect"]
 assert d["logs"]["sources"] and d["logs"]["lines"] >= 0, d["logs"]
 ' "$WORK/out" || fail "run --json"
 expect_rc 0 "$AIOPS" run --count 1 --interval 100ms --data-dir "$D"
