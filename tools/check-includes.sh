@@ -13,7 +13,9 @@ allowed() {
         logs) echo "core store logs" ;;
         detect) echo "core store detect" ;;
         agent) echo "core collect store logs detect agent" ;;
-        cli) echo "core collect store logs detect agent cli" ;;
+        patterns) echo "core store detect patterns" ;;
+        scanners) echo "core store logs patterns scanners" ;;
+        cli) echo "core collect store logs detect agent patterns scanners cli" ;;
         *) echo "" ;;
         esac
 }

@@ -35,7 +35,10 @@
  * and log events (new templates).
  *
  * Version 4 adds the detection tables of detectdb.h: anomalies (with their explanation as
- * JSON text) and trained models. */
+ * JSON text) and trained models.
+ *
+ * Version 5 adds the pattern table of patterndb.h: learned and hand-written patterns by id,
+ * as their canonical JSON text (docs/pattern-schema.md). */
 static const char *const migrations[] = {
         "CREATE TABLE meta (\n"
         "        key TEXT PRIMARY KEY NOT NULL,\n"
@@ -125,6 +128,11 @@ static const char *const migrations[] = {
         "        samples INTEGER NOT NULL,\n"
         "        meta TEXT NOT NULL,\n"
         "        data BLOB NOT NULL\n"
+        ") WITHOUT ROWID;\n",
+        "CREATE TABLE pattern (\n"
+        "        id TEXT PRIMARY KEY NOT NULL,\n"
+        "        json TEXT NOT NULL,\n"
+        "        updated INTEGER NOT NULL\n"
         ") WITHOUT ROWID;\n",
 };
 #define SCHEMA_VERSION ((int) ELEMENTSOF(migrations))

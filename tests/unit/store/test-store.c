@@ -144,7 +144,7 @@ static void test_store_open_create_reopen(void **state)
         assert_string_equal(store_last_error(s), "");
         store_free(s);
         assert_true(raw_int(f->path, "PRAGMA application_id") == STORE_APPLICATION_ID);
-        assert_true(raw_int(f->path, "PRAGMA user_version") == 4);
+        assert_true(raw_int(f->path, "PRAGMA user_version") == 5);
         assert_true(raw_int(f->path,
                             "SELECT count(*) FROM sqlite_schema WHERE name = 'sample_log'") == 1);
         assert_true(raw_int(f->path, "PRAGMA auto_vacuum") == 2); /* incremental */
@@ -783,7 +783,7 @@ static void test_store_migrate_v1(void **state)
                  "PRAGMA application_id = 1095323472; PRAGMA user_version = 1;");
 
         Store *s = open_ok(f->path, NULL);
-        assert_true(raw_int(f->path, "PRAGMA user_version") == 4);
+        assert_true(raw_int(f->path, "PRAGMA user_version") == 5);
         assert_true(raw_int(f->path, "SELECT count(*) FROM sample_log") == 0);
         assert_true(raw_int(f->path, "SELECT count(*) FROM anomaly") == 0);
         assert_true(raw_int(f->path, "SELECT count(*) FROM model") == 0);
