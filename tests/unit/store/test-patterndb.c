@@ -4,49 +4,11 @@
 
 #include "core/alloc.h"
 #include "store/patterndb.h"
+#include "store/store-fixture.h"
 #include "store/store.h"
 #include "test-util.h"
 
 #define T0 INT64_C(1700000000000)
-
-typedef struct Fixture {
-        char *dir;
-        char *path;
-        Store *store;
-} Fixture;
-
-static Store *open_ok(const char *path)
-{
-        _cleanup_free_ char *err = NULL;
-        Store *s = NULL;
-
-        if (store_open(path, NULL, &s, &err) < 0)
-                fail_msg("store_open: %s", err);
-        return s;
-}
-
-static int setup(void **state)
-{
-        Fixture *f = xnew0(Fixture, 1);
-
-        f->dir = test_mkdtemp();
-        f->path = xasprintf("%s/aiops.db", f->dir);
-        f->store = open_ok(f->path);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        Fixture *f = *state;
-
-        store_free(f->store);
-        test_rm_rf(f->dir);
-        free(f->dir);
-        free(f->path);
-        free(f);
-        return 0;
-}
 
 static void test_patterndb_put_get_replace(void **state)
 {
