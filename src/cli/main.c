@@ -13,7 +13,8 @@
 #include "core/time-util.h"
 
 static const CliCommand commands[] = {
-        {"run", "collect a short window, store it and print the report (the main job)", cmd_run},
+        {"run", "collect a short window, detect anomalies and print the report (the main job)",
+         cmd_run},
         {"collect", "collect host, process and service metrics and store them", cmd_collect},
         {"monitor", "collect for ever on a fixed schedule (the agent)", cmd_monitor},
         {"ps", "the process table, like ps aux / top -b -n1, sorted or as a tree", cmd_ps},
