@@ -15,6 +15,7 @@
 #include "core/time-util.h"
 #include "detect/drift.h"
 #include "detect/features.h"
+#include "detect/stats.h"
 #include "store/store.h"
 
 #define MAX_LABELS       16
@@ -59,19 +60,6 @@ typedef struct DriftRow {
         double ref_median, cur_median;
         DriftResult result;
 } DriftRow;
-
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
-/* Sorts v in place. */
-static double median(double *v, size_t n)
-{
-        qsort(v, n, sizeof(*v), cmp_double);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Drifting rows first, by KS statistic, then by name. */
 static int cmp_row(const void *a, const void *b)
@@ -119,8 +107,8 @@ static int test_series(Store *s, const StoreSeries *se, int64_t ref_from, int64_
                 .series = xstrdup(se->canonical),
                 .n_ref = n_ref,
                 .n_cur = n_cur,
-                .ref_median = median(vr, n_ref),
-                .cur_median = median(vc, n_cur),
+                .ref_median = stats_median_sort(vr, n_ref),
+                .cur_median = stats_median_sort(vc, n_cur),
                 .result = res,
         };
         return 1;

@@ -22,6 +22,7 @@
 #include "core/macro.h"
 #include "core/parse.h"
 #include "core/strbuf.h"
+#include "detect/stats.h"
 
 #define READ_BYTES 65536
 
@@ -645,12 +646,6 @@ static bool fast_atod(const char *s, size_t len, double *ret)
         return false;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
 static char *column_name(char *const *header, size_t j)
 {
         if (header)
@@ -687,7 +682,7 @@ static int impute_missing(double *x, size_t n, size_t d, char *const *header, co
                 if (impute == CSV_IMPUTE_MEAN) {
                         fill = mean;
                 } else if (impute == CSV_IMPUTE_MEDIAN) {
-                        qsort(col, m, sizeof(double), cmp_double);
+                        qsort(col, m, sizeof(double), stats_cmp_double);
                         fill = m % 2 ? col[m / 2] : col[m / 2 - 1] / 2 + col[m / 2] / 2;
                 }
                 for (size_t i = 0; i < n; i++)

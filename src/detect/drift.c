@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/macro.h"
+#include "detect/stats.h"
 
 void drift_options_init(DriftOptions *o)
 {
@@ -20,12 +21,6 @@ void drift_options_init(DriftOptions *o)
                 .n_bins = 10,
                 .epsilon = 1e-4,
         };
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
 }
 
 static bool all_finite(const double *v, size_t n)
@@ -40,7 +35,7 @@ static double *sorted_copy(const double *v, size_t n)
 {
         double *s = xnew(double, n ? n : 1);
         memcpy(s, v, n * sizeof(double));
-        qsort(s, n, sizeof(double), cmp_double);
+        qsort(s, n, sizeof(double), stats_cmp_double);
         return s;
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/macro.h"
+#include "detect/stats.h"
 
 typedef struct Item {
         double v;
@@ -58,17 +59,6 @@ void ensemble_normalize_rank(const double *scores, size_t n, double *ret)
         }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
-static double median_sorted(const double *v, size_t n)
-{
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 void ensemble_normalize_robust(const double *scores, size_t n, double *ret)
 {
         if (n == 0)
@@ -83,16 +73,16 @@ void ensemble_normalize_robust(const double *scores, size_t n, double *ret)
 
         double med = 0, scale = 0;
         if (m > 0) {
-                qsort(v, m, sizeof(double), cmp_double);
-                med = median_sorted(v, m);
+                qsort(v, m, sizeof(double), stats_cmp_double);
+                med = stats_median_sorted(v, m);
                 double mean_ad = 0;
                 for (size_t i = 0; i < m; i++) {
                         v[i] = fabs(v[i] - med);
                         mean_ad += v[i];
                 }
                 mean_ad /= (double) m;
-                qsort(v, m, sizeof(double), cmp_double);
-                scale = 1.4826 * median_sorted(v, m);
+                qsort(v, m, sizeof(double), stats_cmp_double);
+                scale = 1.4826 * stats_median_sorted(v, m);
                 if (!(scale > 0))
                         scale = 1.253314 * mean_ad;
         }

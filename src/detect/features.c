@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/time-util.h"
+#include "detect/stats.h"
 
 static bool startswith(const char *s, const char *prefix)
 {
@@ -77,19 +78,6 @@ static const char *label_value(const StoreSeries *se, const char *key)
                 if (strcmp(se->labels[i].key, key) == 0)
                         return se->labels[i].value;
         return NULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
-/* The median of v[0..n) (n > 0); sorts v. */
-static double median_sort(double *v, size_t n)
-{
-        qsort(v, n, sizeof(double), cmp_double);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* "service:<name>" for a service's series and for the log and http series of a log source
@@ -195,10 +183,10 @@ static void column_scale(const double *x, size_t n, double *scratch, double *ret
                 var += (scratch[i] - mean) * (scratch[i] - mean);
         double sd = n > 1 ? sqrt(var / (double) (n - 1)) : 0;
 
-        double med = median_sort(scratch, n);
+        double med = stats_median_sort(scratch, n);
         for (size_t i = 0; i < n; i++)
                 scratch[i] = fabs(scratch[i] - med);
-        double mad = 1.4826 * median_sort(scratch, n);
+        double mad = 1.4826 * stats_median_sort(scratch, n);
         *ret_median = med;
         *ret_mad = mad;
         *ret_scale = mad > 0 ? mad : sd > 0 ? sd : 1;
@@ -353,7 +341,7 @@ int features_build(Store *s, int64_t from_ms, int64_t to_ms, int64_t window_ms, 
                         f->n_dropped_features++;
                         continue;
                 }
-                double fill = c->host ? median_sort(scratch, present) : 0;
+                double fill = c->host ? stats_median_sort(scratch, present) : 0;
                 bool constant = true;
                 for (size_t k = 0; k < n_kept; k++) {
                         if (isnan(v[k]))
